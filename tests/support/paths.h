@@ -1,0 +1,15 @@
+// Where tests find the source tree, the built binaries and the shared cluster.
+#pragma once
+
+#include <string>
+
+namespace ferry::testing {
+
+std::string SourcePath(const std::string& relative);  // under the source tree
+std::string BinaryPath(const std::string& name);      // build/bin/<name>
+
+// The shared integration cluster (see tests/CMakeLists.txt, fixture `cluster`).
+std::string ClusterKubeconfig();
+std::string ClusterTool(const std::string& name);  // kubectl, helm, … built for the cluster
+
+}  // namespace ferry::testing
