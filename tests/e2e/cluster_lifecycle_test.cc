@@ -19,7 +19,8 @@
 namespace ferry::testing {
 namespace {
 
-constexpr int kPortBase = 26500;  // apart from the demo's 26400.. and the shared test cluster's 26410..
+constexpr int kPortBase =
+    26500;  // apart from the demo's 26400.. and the shared test cluster's 26410..
 constexpr int kPortCount = 5;
 
 // A listening TCP socket on 127.0.0.1, closed when it goes out of scope.
