@@ -6,11 +6,12 @@ BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 JOBS ?= $(shell nproc)
+IMAGE ?= ferry:dev
 
 SOURCES := $(shell git ls-files --cached --others --exclude-standard '*.cc' '*.h' '*.h.in')
 
 .PHONY: all bootstrap configure build test test-unit test-integration test-e2e demo \
-        cluster-up cluster-down format format-check clean
+        cluster-up cluster-down format format-check image clean
 
 all: build
 
@@ -47,6 +48,11 @@ cluster-up:
 
 cluster-down:
 	e2e/cluster/down
+
+# Ferry's image, on a Debian base built locally (no registry needed).
+image:
+	scripts/base-image
+	docker build -t $(IMAGE) .
 
 format:
 	clang-format -i $(SOURCES)
