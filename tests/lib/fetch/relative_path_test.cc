@@ -1,0 +1,54 @@
+#include "lib/fetch/relative_path.h"
+
+#include <gtest/gtest.h>
+
+#include "lib/common/file.h"
+#include "tests/support/temp_dir.h"
+
+namespace ferry::fetch {
+namespace {
+
+TEST(ValidateRelativePathTest, AcceptsPlainNames) {
+  EXPECT_TRUE(ValidateRelativePath("manifest.json").ok());
+  EXPECT_TRUE(ValidateRelativePath("objects/ab/abcdef").ok());
+  EXPECT_TRUE(ValidateRelativePath("coder/1.0/..hidden").ok());
+}
+
+TEST(ValidateRelativePathTest, RefusesNamesThatCouldLeaveTheRepository) {
+  for (const char* bad : {"", "..", "../x", "a/../../x", "a/..", "/etc/passwd", "a//b", "a/", "./a",
+                          "a/./b", "a\\..\\b", "a\\b"}) {
+    Status status = ValidateRelativePath(bad);
+    ASSERT_FALSE(status.ok()) << bad;
+    EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(status.error().message.find("refusing"), std::string::npos) << bad;
+  }
+  EXPECT_FALSE(ValidateRelativePath(std::string_view("a\0b", 3)).ok());
+}
+
+TEST(ResolveFileTest, FollowsLinksInsideTheRootAndRefusesThoseLeavingIt) {
+  ferry::testing::TempDir dir;
+  std::filesystem::create_directories(dir / "repo/objects");
+  std::filesystem::create_directories(dir / "outside");
+  ASSERT_TRUE(WriteFileAtomically(dir / "repo/objects/a", "inside").ok());
+  ASSERT_TRUE(WriteFileAtomically(dir / "outside/secret", "secret").ok());
+  std::filesystem::create_symlink("objects/a", dir / "repo/alias");
+  std::filesystem::create_symlink(dir / "outside", dir / "repo/escape");
+  std::filesystem::create_symlink("../outside/secret", dir / "repo/relative-escape");
+  const std::filesystem::path root = std::filesystem::canonical(dir / "repo");
+
+  Result<std::filesystem::path> alias = ResolveFile(root, "alias");
+  ASSERT_TRUE(alias.ok()) << alias.error().message;
+  EXPECT_EQ(*alias, root / "objects/a");
+
+  for (const char* escaping : {"escape/secret", "relative-escape"}) {
+    Result<std::filesystem::path> refused = ResolveFile(root, escaping);
+    ASSERT_FALSE(refused.ok()) << escaping;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument) << escaping;
+    EXPECT_NE(refused.error().message.find("outside the repository"), std::string::npos);
+  }
+  EXPECT_EQ(ResolveFile(root, "missing").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(ResolveFile(root, "objects").error().code, ErrorCode::kNotFound);  // a folder
+}
+
+}  // namespace
+}  // namespace ferry::fetch
