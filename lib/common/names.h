@@ -1,0 +1,25 @@
+// The names that become path components anywhere in Ferry — model names,
+// versions, file paths inside a model — and the one set of rules for them, so
+// the manifest parser, the fetcher and the store agree on what may reach the
+// filesystem. None of these can climb out of the folder it is joined to.
+#pragma once
+
+#include <string_view>
+
+#include "lib/common/result.h"
+
+namespace ferry {
+
+// [a-z0-9]([-a-z0-9._]*[a-z0-9])?, at most 253 characters (a DNS subdomain, as
+// Kubernetes names are).
+Status ValidateModelName(std::string_view model);
+
+// SemVer characters [0-9A-Za-z.+-], starting with a letter or digit, at most
+// 128 characters, never "..".
+Status ValidateVersion(std::string_view version);
+
+// A relative path: '/'-separated components, each non-empty, not "." or "..",
+// at most 255 bytes; no leading '/', no backslash, no NUL; at most 4096 bytes.
+Status ValidateRelativePath(std::string_view path);
+
+}  // namespace ferry
