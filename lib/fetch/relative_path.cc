@@ -6,27 +6,6 @@
 
 namespace ferry::fetch {
 
-Status ValidateRelativePath(std::string_view relative) {
-  auto refuse = [&](std::string_view why) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "refusing path \"" + std::string(relative) + "\": " + std::string(why) +
-                         "; repository paths are relative, '/'-separated and stay inside it");
-  };
-  if (relative.empty()) return refuse("it is empty");
-  if (relative.front() == '/') return refuse("it is absolute");
-  if (relative.find('\\') != std::string_view::npos) return refuse("it contains a backslash");
-  if (relative.find('\0') != std::string_view::npos) return refuse("it contains a NUL byte");
-  size_t start = 0;
-  while (true) {
-    const size_t end = std::min(relative.find('/', start), relative.size());
-    const std::string_view component = relative.substr(start, end - start);
-    if (component.empty()) return refuse("it has an empty component");
-    if (component == "." || component == "..") return refuse("it has a . or .. component");
-    if (end == relative.size()) return OkStatus();
-    start = end + 1;
-  }
-}
-
 Result<std::filesystem::path> ResolveFile(const std::filesystem::path& root,
                                           std::string_view relative) {
   if (Status valid = ValidateRelativePath(relative); !valid) return valid.error();

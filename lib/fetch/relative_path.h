@@ -1,18 +1,16 @@
 // Paths inside a repository, as a manifest names them and as clients ask the
-// server for them. The text check alone keeps a name from reaching outside the
-// repository; ResolveFile adds the filesystem's view, where a symlink can.
+// server for them. The text check (ValidateRelativePath, lib/common/names.h)
+// alone keeps a name from reaching outside the repository; ResolveFile adds the
+// filesystem's view, where a symlink can.
 #pragma once
 
 #include <filesystem>
 #include <string_view>
 
+#include "lib/common/names.h"
 #include "lib/common/result.h"
 
 namespace ferry::fetch {
-
-// Accepts only the plain form: components separated by single '/', none empty,
-// "." or "..", no leading '/', no backslash or NUL. kInvalidArgument otherwise.
-Status ValidateRelativePath(std::string_view relative);
 
 // The regular file `relative` names under `root` (canonical), with symlinks
 // resolved. kInvalidArgument when the name is not plain or leads outside
