@@ -2,9 +2,9 @@
 #include "lib/fetch/server.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <algorithm>
-#include <httplib.h>
 
 #include "lib/common/file.h"
 #include "tests/lib/fetch/captured_log.h"
