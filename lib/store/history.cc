@@ -1,0 +1,83 @@
+#include "lib/store/history.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "lib/common/file.h"
+#include "lib/common/names.h"
+
+namespace ferry::store {
+namespace {
+
+constexpr int kFormat = 1;
+
+}  // namespace
+
+const Activation* History::Find(std::string_view version) const {
+  const auto it = std::ranges::find(activations, version, &Activation::version);
+  return it == activations.end() ? nullptr : &*it;
+}
+
+void History::RecordActivation(std::string_view version, std::string activated_at) {
+  Erase(version);
+  activations.insert(activations.begin(), {std::string(version), std::move(activated_at)});
+}
+
+void History::Erase(std::string_view version) {
+  std::erase_if(activations, [&](const Activation& a) { return a.version == version; });
+}
+
+void History::Truncate(size_t keep) {
+  if (activations.size() > keep) activations.resize(keep);
+}
+
+Result<History> LoadHistory(const std::filesystem::path& state) {
+  Result<std::string> text = ReadFileToString(state);
+  if (!text) {
+    if (text.error().code == ErrorCode::kNotFound) return History{};
+    return text.error();
+  }
+  auto damaged = [&](const std::string& why) {
+    return MakeError(ErrorCode::kCorrupt,
+                     state.string() + " is damaged (" + why +
+                         "); restore it, or delete it to keep only the current version");
+  };
+  History history;
+  try {
+    const nlohmann::json doc = nlohmann::json::parse(*text);
+    if (doc.at("format").get<int>() != kFormat) {
+      return damaged("unknown format " + doc["format"].dump());
+    }
+    for (const nlohmann::json& item : doc.at("activations")) {
+      Activation activation{item.at("version").get<std::string>(),
+                            item.at("activated_at").get<std::string>()};
+      if (Status s = ValidateVersion(activation.version); !s) return damaged(s.error().message);
+      history.activations.push_back(std::move(activation));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return damaged(e.what());
+  }
+  return history;
+}
+
+Status SaveHistory(const std::filesystem::path& state, const History& history) {
+  nlohmann::json activations = nlohmann::json::array();
+  for (const Activation& a : history.activations) {
+    activations.push_back({{"version", a.version}, {"activated_at", a.activated_at}});
+  }
+  return WriteFileAtomically(
+      state, nlohmann::json{{"format", kFormat}, {"activations", activations}}.dump(1) + "\n");
+}
+
+std::string UtcNow() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+}  // namespace ferry::store

@@ -1,0 +1,32 @@
+// <model>/journal: the intent to make `version` current. It is written
+// (atomically) once everything the change needs is durable, before the first
+// step a reader could see, and removed after the last; whichever writer of the
+// model finds it next rolls it forward (recovery.h). So a change, once
+// journaled, always completes, and one not yet journaled never shows.
+//
+// {"format": 1, "op": "activate", "version": "1.1.0", "keep": 2}
+// op is "activate" or "rollback" (for people reading it; both roll forward the
+// same way); keep, present for activations, trims the history.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "lib/common/result.h"
+
+namespace ferry::store {
+
+struct Journal {
+  std::string op;
+  std::string version;
+  std::optional<int> keep;
+};
+
+// nullopt when there is no journal: nothing is in flight.
+Result<std::optional<Journal>> ReadJournal(const std::filesystem::path& path);
+Status WriteJournal(const std::filesystem::path& path, const Journal& journal);
+// Removes the journal durably: the change it described is complete.
+Status ClearJournal(const std::filesystem::path& path);
+
+}  // namespace ferry::store

@@ -1,0 +1,52 @@
+// Helpers shared by the store tests and the crash helper program: files with
+// known, seed-determined contents, written into a staging folder the way a
+// fetcher would, and the entries that describe them.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/artifact/sha256.h"
+#include "lib/common/file.h"
+#include "lib/store/store.h"
+
+namespace ferry::store::testing {
+
+struct TestFile {
+  std::string path;
+  std::string content;
+  FileEntry entry() const { return {path, content.size(), Sha256Of(content)}; }
+};
+
+inline std::string RandomBytes(uint64_t seed, size_t size) {
+  std::mt19937_64 random(seed);
+  std::string bytes(size, '\0');
+  for (char& c : bytes) c = static_cast<char>(random());
+  return bytes;
+}
+
+inline std::vector<FileEntry> EntriesOf(const std::vector<TestFile>& files) {
+  std::vector<FileEntry> entries;
+  for (const TestFile& file : files) entries.push_back(file.entry());
+  return entries;
+}
+
+inline Status WriteStaged(Staging& staging, const TestFile& file) {
+  Result<std::filesystem::path> path = staging.PathFor(file.path);
+  if (!path) return path.error();
+  Result<UniqueFd> fd = CreateForWrite(*path);
+  if (!fd) return fd.error();
+  return WriteAll(fd->get(), file.content, *path);
+}
+
+inline Status WriteAllStaged(Staging& staging, const std::vector<TestFile>& files) {
+  for (const TestFile& file : files) {
+    if (Status s = WriteStaged(staging, file); !s) return s;
+  }
+  return OkStatus();
+}
+
+}  // namespace ferry::store::testing

@@ -1,0 +1,301 @@
+#include "lib/store/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "tests/lib/store/store_fixture.h"
+#include "tests/support/temp_dir.h"
+
+namespace ferry::store {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::TestFile;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<Store> opened = Store::Open(dir_ / "store");
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_.emplace(std::move(*opened));
+  }
+
+  Status StageAndActivate(const std::string& version, const std::vector<TestFile>& files,
+                          int keep = 2) {
+    Result<Staging> staging = store_->BeginStaging("coder", version);
+    if (!staging) return staging.error();
+    if (Status s = testing::WriteAllStaged(*staging, files); !s) return s;
+    return store_->Activate(std::move(*staging), testing::EntriesOf(files), "manifest " + version,
+                            "signature " + version, keep);
+  }
+
+  static std::vector<TestFile> Files(uint64_t seed) {
+    return {{"config.json", testing::RandomBytes(seed, 100)},
+            {"model.safetensors", testing::RandomBytes(seed + 1, 70000)},
+            {"tokenizer/vocab.json", testing::RandomBytes(seed + 2, 3000)}};
+  }
+
+  fs::path ModelDir() const { return dir_ / "store" / "coder"; }
+
+  static struct stat Stat(const fs::path& path) {
+    struct stat info {};
+    EXPECT_EQ(::lstat(path.c_str(), &info), 0) << path;
+    return info;
+  }
+
+  std::optional<std::string> Current() const {
+    Result<ModelInfo> info = store_->Describe("coder");
+    EXPECT_TRUE(info.ok()) << info.error().message;
+    return info.ok() ? info->current : std::nullopt;
+  }
+
+  std::vector<std::string> Versions() const {
+    std::vector<std::string> names;
+    Result<ModelInfo> info = store_->Describe("coder");
+    EXPECT_TRUE(info.ok()) << info.error().message;
+    if (info.ok()) {
+      for (const VersionInfo& v : info->versions) names.push_back(v.version);
+    }
+    return names;
+  }
+
+  ferry::testing::TempDir dir_;
+  std::optional<Store> store_;
+};
+
+TEST_F(StoreTest, OpenWritesAFormatMarkerAndRefusesANewerFormat) {
+  EXPECT_TRUE(fs::exists(dir_ / "store" / ".ferry-store"));
+  EXPECT_TRUE(Store::Open(dir_ / "store").ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(dir_ / "store" / ".ferry-store", R"({"kind":"ferry-store","format":9})")
+          .ok());
+  Result<Store> newer = Store::Open(dir_ / "store");
+  ASSERT_FALSE(newer.ok());
+  EXPECT_THAT(newer.error().message, HasSubstr("upgrade ferry"));
+}
+
+TEST_F(StoreTest, ActivateMakesAReadOnlyCurrentVersionAndKeepsItsMeta) {
+  const std::vector<TestFile> files = Files(1);
+  ASSERT_TRUE(StageAndActivate("1.0.0", files).ok());
+
+  EXPECT_EQ(fs::read_symlink(ModelDir() / "current"), "versions/1.0.0");
+  EXPECT_EQ(Current(), "1.0.0");
+  const fs::path version = ModelDir() / "versions" / "1.0.0";
+  EXPECT_EQ(Stat(version / "model.safetensors").st_mode & 07777, 0444u);
+  EXPECT_EQ(Stat(version / "tokenizer").st_mode & 07777, 0555u);
+  EXPECT_EQ(Stat(version).st_mode & 07777, 0555u);
+  std::ifstream read(ModelDir() / "current" / "tokenizer" / "vocab.json", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(read), {}), files[2].content);
+
+  EXPECT_EQ(store_->ReadManifest("coder", "1.0.0").value(), "manifest 1.0.0");
+  EXPECT_EQ(store_->ReadSignature("coder", "1.0.0").value(), "signature 1.0.0");
+  EXPECT_EQ(store_->ReadFiles("coder", "1.0.0").value(), testing::EntriesOf(files));
+  EXPECT_EQ(store_->VersionPath("coder", "1.0.0").value(), version);
+  EXPECT_TRUE(store_->Verify("coder").ok());
+
+  Result<ModelInfo> info = store_->Describe("coder");
+  ASSERT_TRUE(info.ok());
+  ASSERT_EQ(info->versions.size(), 1u);
+  EXPECT_TRUE(info->versions[0].current);
+  EXPECT_EQ(info->versions[0].bytes, 100u + 70000 + 3000);
+  EXPECT_FALSE(info->versions[0].activated_at.empty());
+  // Nothing of the activation is left lying around.
+  EXPECT_FALSE(fs::exists(ModelDir() / "journal"));
+  EXPECT_FALSE(fs::exists(ModelDir() / "staging" / "1.0.0"));
+  EXPECT_FALSE(fs::exists(ModelDir() / "staging" / ".1.0.0.verified"));
+
+  Result<std::vector<ModelInfo>> models = store_->List();
+  ASSERT_TRUE(models.ok());
+  ASSERT_EQ(models->size(), 1u);
+  EXPECT_EQ((*models)[0].model, "coder");
+}
+
+TEST_F(StoreTest, UnchangedFilesAreHardLinkedFromThePreviousVersion) {
+  const std::vector<TestFile> v1 = Files(1);
+  ASSERT_TRUE(StageAndActivate("1.0.0", v1).ok());
+  std::vector<TestFile> v2 = v1;
+  v2[1].content = testing::RandomBytes(99, 70000);
+
+  Result<Staging> staging = store_->BeginStaging("coder", "2.0.0");
+  ASSERT_TRUE(staging.ok()) << staging.error().message;
+  ASSERT_TRUE(staging->LinkFromVersion("1.0.0", "config.json").ok());
+  ASSERT_TRUE(staging->LinkFromVersion("1.0.0", "tokenizer/vocab.json").ok());
+  // A linked file is recorded as verified with the digest its version stored.
+  EXPECT_TRUE(staging->IsVerified(v2[0].entry()));
+  ASSERT_TRUE(testing::WriteStaged(*staging, v2[1]).ok());
+  ASSERT_TRUE(store_->Activate(std::move(*staging), testing::EntriesOf(v2), "m", "s").ok());
+
+  const fs::path old_dir = ModelDir() / "versions" / "1.0.0";
+  const fs::path new_dir = ModelDir() / "versions" / "2.0.0";
+  EXPECT_EQ(Stat(old_dir / "config.json").st_ino, Stat(new_dir / "config.json").st_ino);
+  EXPECT_EQ(Stat(old_dir / "tokenizer/vocab.json").st_ino,
+            Stat(new_dir / "tokenizer/vocab.json").st_ino);
+  EXPECT_NE(Stat(old_dir / "model.safetensors").st_ino, Stat(new_dir / "model.safetensors").st_ino);
+  EXPECT_EQ(Current(), "2.0.0");
+  EXPECT_TRUE(store_->Verify("coder", "1.0.0").ok());
+  EXPECT_TRUE(store_->Verify("coder", "2.0.0").ok());
+}
+
+TEST_F(StoreTest, WritingALinkedNameNeverChangesTheStoredVersion) {
+  const std::vector<TestFile> v1 = Files(1);
+  ASSERT_TRUE(StageAndActivate("1.0.0", v1).ok());
+  Result<Staging> staging = store_->BeginStaging("coder", "2.0.0");
+  ASSERT_TRUE(staging.ok());
+  ASSERT_TRUE(staging->LinkFromVersion("1.0.0", "config.json").ok());
+  // We are root in CI, so 0444 alone would not stop this write.
+  ASSERT_TRUE(testing::WriteStaged(*staging, {"config.json", "changed"}).ok());
+  EXPECT_TRUE(store_->Verify("coder", "1.0.0").ok());
+}
+
+TEST_F(StoreTest, KeepsTheTwoNewestVersionsAndRollsBackWithoutCopying) {
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(StageAndActivate(std::to_string(i) + ".0.0", Files(i * 10)).ok());
+  }
+  EXPECT_EQ(Versions(), (std::vector<std::string>{"4.0.0", "3.0.0"}));
+  EXPECT_FALSE(fs::exists(ModelDir() / "versions" / "1.0.0"));
+  EXPECT_FALSE(fs::exists(ModelDir() / "meta" / "2.0.0"));
+  EXPECT_FALSE(fs::exists(ModelDir() / "trash"));
+
+  const ino_t inode = Stat(ModelDir() / "versions" / "3.0.0" / "model.safetensors").st_ino;
+  Result<std::string> back = store_->Rollback("coder");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, "3.0.0");
+  EXPECT_EQ(Current(), "3.0.0");
+  struct stat through_current {};
+  ASSERT_EQ(::stat((ModelDir() / "current" / "model.safetensors").c_str(), &through_current), 0);
+  EXPECT_EQ(through_current.st_ino, inode);
+  EXPECT_TRUE(store_->Verify("coder").ok());
+  // Both stay; the one rolled back from is now the previous one.
+  EXPECT_EQ(Versions(), (std::vector<std::string>{"3.0.0", "4.0.0"}));
+  Result<std::string> forth = store_->Rollback("coder");
+  ASSERT_TRUE(forth.ok());
+  EXPECT_EQ(*forth, "4.0.0");
+}
+
+TEST_F(StoreTest, RollbackWithoutAnEarlierVersionSaysSo) {
+  ASSERT_TRUE(StageAndActivate("1.0.0", Files(1)).ok());
+  Result<std::string> back = store_->Rollback("coder");
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(back.error().message, HasSubstr("no earlier version is kept"));
+  EXPECT_EQ(Current(), "1.0.0");
+
+  Result<std::string> unknown = store_->Rollback("other");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.error().message, HasSubstr("model other is not in the store"));
+}
+
+TEST_F(StoreTest, KeepOneLeavesNothingToRollBackTo) {
+  ASSERT_TRUE(StageAndActivate("1.0.0", Files(1)).ok());
+  ASSERT_TRUE(StageAndActivate("2.0.0", Files(2), /*keep=*/1).ok());
+  EXPECT_EQ(Versions(), (std::vector<std::string>{"2.0.0"}));
+  EXPECT_FALSE(store_->Rollback("coder").ok());
+}
+
+TEST_F(StoreTest, ActivatingAStoredVersionSwitchesToItAndTheCurrentOneIsANoOp) {
+  const std::vector<TestFile> v1 = Files(1);
+  ASSERT_TRUE(StageAndActivate("1.0.0", v1).ok());
+  ASSERT_TRUE(StageAndActivate("2.0.0", Files(2)).ok());
+
+  // Nothing staged: the stored copy is used and the staging folder dropped.
+  Result<Staging> again = store_->BeginStaging("coder", "1.0.0");
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(store_->Activate(std::move(*again), testing::EntriesOf(v1), "m", "s").ok());
+  EXPECT_EQ(Current(), "1.0.0");
+  EXPECT_FALSE(fs::exists(ModelDir() / "staging" / "1.0.0"));
+
+  Result<Staging> same = store_->BeginStaging("coder", "1.0.0");
+  ASSERT_TRUE(same.ok());
+  ASSERT_TRUE(store_->Activate(std::move(*same), testing::EntriesOf(v1), "m", "s").ok());
+  EXPECT_EQ(Current(), "1.0.0");
+
+  // A version never changes its files.
+  Result<Staging> changed = store_->BeginStaging("coder", "1.0.0");
+  ASSERT_TRUE(changed.ok());
+  Status conflict = store_->Activate(std::move(*changed), testing::EntriesOf(Files(7)), "m", "s");
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(StoreTest, RemoveDeletesAnOldVersionButNeverTheCurrentOne) {
+  ASSERT_TRUE(StageAndActivate("1.0.0", Files(1)).ok());
+  ASSERT_TRUE(StageAndActivate("2.0.0", Files(2)).ok());
+  Status refused = store_->Remove("coder", "2.0.0");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error().message, HasSubstr("it is the current version"));
+  ASSERT_TRUE(store_->Remove("coder", "1.0.0").ok());
+  EXPECT_EQ(Versions(), (std::vector<std::string>{"2.0.0"}));
+  EXPECT_FALSE(fs::exists(ModelDir() / "meta" / "1.0.0"));
+  EXPECT_EQ(store_->Remove("coder", "1.0.0").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->Verify("coder").ok());
+}
+
+TEST_F(StoreTest, ASecondWriterIsToldWhoHoldsTheModel) {
+  {
+    Result<Staging> first = store_->BeginStaging("coder", "1.0.0");
+    ASSERT_TRUE(first.ok());
+    Result<Staging> second = store_->BeginStaging("coder", "2.0.0");
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code, ErrorCode::kUnavailable);
+    EXPECT_THAT(second.error().message,
+                HasSubstr("another ferry process is updating model coder (pid " +
+                          std::to_string(::getpid()) + ")"));
+    EXPECT_FALSE(store_->Rollback("coder").ok());
+    EXPECT_TRUE(store_->BeginStaging("other", "1.0.0").ok());  // models are independent
+  }
+  // The lock went with the staging.
+  EXPECT_TRUE(store_->BeginStaging("coder", "2.0.0").ok());
+}
+
+class VerifyTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    ASSERT_TRUE(StageAndActivate("1.0.0", Files(1)).ok());
+    // Tampering needs write access to the read-only version.
+    ASSERT_EQ(::chmod(Dir().c_str(), 0755), 0);
+    ASSERT_EQ(::chmod((Dir() / "model.safetensors").c_str(), 0644), 0);
+  }
+  fs::path Dir() const { return ModelDir() / "versions" / "1.0.0"; }
+
+  void ExpectVerifyFails(const std::string& message) {
+    Status status = store_->Verify("coder");
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().code, ErrorCode::kCorrupt);
+    EXPECT_THAT(status.error().message, HasSubstr(message));
+    EXPECT_THAT(status.error().message, HasSubstr("verify coder 1.0.0"));
+  }
+};
+
+TEST_F(VerifyTest, DetectsAChangedByte) {
+  std::fstream file(Dir() / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(12345);
+  const char byte = static_cast<char>(file.get());
+  file.seekp(12345);
+  file.put(static_cast<char>(byte ^ 1));
+  file.close();
+  ExpectVerifyFails("file model.safetensors has SHA-256");
+}
+
+TEST_F(VerifyTest, DetectsAMissingFile) {
+  fs::remove(Dir() / "model.safetensors");
+  ExpectVerifyFails("file model.safetensors is missing");
+}
+
+TEST_F(VerifyTest, DetectsAnExtraFile) {
+  std::ofstream(Dir() / "planted.bin") << "x";
+  ExpectVerifyFails("file planted.bin is not in the version's file list");
+}
+
+TEST_F(VerifyTest, DetectsASymlink) {
+  fs::create_symlink("/etc/hostname", Dir() / "link");
+  ExpectVerifyFails("is a symlink");
+}
+
+}  // namespace
+}  // namespace ferry::store
