@@ -1,10 +1,8 @@
 #include "lib/artifact/objects.h"
 
-#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
-#include <cerrno>
 
 #include "lib/artifact/repository_layout.h"
 #include "lib/common/file.h"
@@ -12,27 +10,19 @@
 namespace ferry {
 namespace {
 
+// Atomic, so a reader never sees half an object even while publishing runs.
 Status WriteObjectIfMissing(const std::filesystem::path& repository, const ChunkRef& chunk,
                             std::span<const uint8_t> compressed) {
   const std::filesystem::path path = repository / ObjectPath(chunk.sha256);
   std::error_code error;
   if (std::filesystem::exists(path, error)) return OkStatus();
   std::filesystem::create_directories(path.parent_path(), error);
-  if (error)
+  if (error) {
     return MakeError(ErrorCode::kIo,
                      "create " + path.parent_path().string() + ": " + error.message());
-  std::filesystem::path temporary = path;
-  temporary += ".tmp-" + std::to_string(::getpid());
-  {
-    Result<UniqueFd> file = CreateForWrite(temporary);
-    if (!file) return file.error();
-    if (Status s = WriteAll(file->get(), compressed, temporary); !s) return s;
-    if (Status s = Fsync(file->get(), temporary); !s) return s;
   }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    return ErrnoError("rename into place", path, errno);
-  }
-  return OkStatus();
+  return WriteFileAtomically(
+      path, std::string_view(reinterpret_cast<const char*>(compressed.data()), compressed.size()));
 }
 
 }  // namespace
