@@ -10,6 +10,10 @@ std::string BinaryPath(const std::string& name) {
   return std::string(FERRY_BINARY_DIR) + "/" + name;
 }
 
+std::string ModelPath(const std::string& file) {
+  return std::string(FERRY_SOURCE_DIR) + "/../shared/models/gpt-a/" + file;
+}
+
 std::string ClusterKubeconfig() { return std::string(FERRY_CLUSTER_STATE) + "/kubeconfig"; }
 
 // e2e/cluster/up links <state>/bin to the cached binaries it started.
