@@ -68,8 +68,10 @@ Status SealTree(const fs::path& dir, const Tree& tree) {
     if (Status s = Fsync(fd.get(), path); !s) return s;
   }
   // Children before parents, so each folder is synced after what it lists.
-  for (const std::string& sub : tree.directories | std::views::reverse) {
-    const fs::path path = dir / sub;
+  // (Reverse iterators rather than views::reverse: clang 14, which builds the
+  // fuzzers, cannot compile libstdc++ 12's range views.)
+  for (auto sub = tree.directories.rbegin(); sub != tree.directories.rend(); ++sub) {
+    const fs::path path = dir / *sub;
     if (::chmod(path.c_str(), 0555) != 0) return ErrnoError("make read-only", path, errno);
     if (Status s = FsyncDirectory(path); !s) return s;
   }
