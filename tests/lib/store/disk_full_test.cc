@@ -46,13 +46,9 @@ class DiskFullTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!disk_.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << disk_.error() << ")";
-    Result<Store> opened = Store::Open(dir_ / "disk");
+    Result<Store> opened = testing::OpenWithFirstVersion(dir_ / "disk", v1_);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_.emplace(std::move(*opened));
-    Result<Staging> staging = store_->BeginStaging("coder", "1.0.0");
-    ASSERT_TRUE(staging.ok());
-    ASSERT_TRUE(testing::WriteAllStaged(*staging, v1_).ok());
-    ASSERT_TRUE(store_->Activate(std::move(*staging), testing::EntriesOf(v1_), "m", "s").ok());
   }
 
   void ExpectOldVersionCurrent() {

@@ -20,13 +20,9 @@ using testing::TestFile;
 class StagingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Result<Store> opened = Store::Open(dir_ / "store");
+    Result<Store> opened = testing::OpenWithFirstVersion(dir_ / "store", v1_);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_.emplace(std::move(*opened));
-    Result<Staging> staging = store_->BeginStaging("coder", "1.0.0");
-    ASSERT_TRUE(staging.ok());
-    ASSERT_TRUE(testing::WriteAllStaged(*staging, v1_).ok());
-    ASSERT_TRUE(store_->Activate(std::move(*staging), testing::EntriesOf(v1_), "m", "s").ok());
   }
 
   Staging Begin(const std::string& version = "2.0.0") {

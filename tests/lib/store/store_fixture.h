@@ -49,4 +49,19 @@ inline Status WriteAllStaged(Staging& staging, const std::vector<TestFile>& file
   return OkStatus();
 }
 
+// Opens a store at `root` and activates `files` as version 1.0.0 of "coder":
+// the starting point of tests that change a store with a version in service.
+inline Result<Store> OpenWithFirstVersion(const std::filesystem::path& root,
+                                          const std::vector<TestFile>& files) {
+  Result<Store> store = Store::Open(root);
+  if (!store) return store.error();
+  Result<Staging> staging = store->BeginStaging("coder", "1.0.0");
+  if (!staging) return staging.error();
+  if (Status s = WriteAllStaged(*staging, files); !s) return s.error();
+  if (Status s = store->Activate(std::move(*staging), EntriesOf(files), "m", "s"); !s) {
+    return s.error();
+  }
+  return store;
+}
+
 }  // namespace ferry::store::testing
