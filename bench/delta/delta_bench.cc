@@ -57,8 +57,19 @@ Status Tile(const std::string& base_path, const std::string& target_path, uint64
   if (!base_layout) return base_layout.error();
   Result<delta::SafetensorsLayout> target_layout = delta::ParseSafetensors(target->bytes());
   if (!target_layout) return target_layout.error();
-  if (base_layout->tensors.size() != target_layout->tensors.size()) {
-    return MakeError(ErrorCode::kInvalidArgument, "tile needs two files with the same tensors");
+  // Same tensors in the same order, so both sides draw the same permutations.
+  const auto same_tensors = [&] {
+    if (base_layout->tensors.size() != target_layout->tensors.size()) return false;
+    for (size_t t = 0; t < base_layout->tensors.size(); ++t) {
+      const delta::TensorInfo& a = base_layout->tensors[t];
+      const delta::TensorInfo& b = target_layout->tensors[t];
+      if (a.name != b.name || a.end - a.begin != b.end - b.begin) return false;
+    }
+    return true;
+  };
+  if (!same_tensors()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "tile needs two files with the same tensors in the same order");
   }
   uint64_t data_bytes = 0;
   for (const delta::TensorInfo& tensor : base_layout->tensors)
