@@ -136,6 +136,12 @@ Status CheckNoFileIsADirectory(const std::vector<FileRecord>& files) {
 
 }  // namespace
 
+uint64_t Blob::StoredSize() const {
+  uint64_t total = 0;
+  for (const ChunkRef& chunk : chunks) total += chunk.stored_size;
+  return total;
+}
+
 const FileRecord* Manifest::FindFile(std::string_view path) const {
   for (const FileRecord& file : files) {
     if (file.path == path) return &file;

@@ -35,6 +35,9 @@ struct Blob {
   uint64_t size = 0;
   Sha256Digest sha256{};
   std::vector<ChunkRef> chunks;
+
+  // Bytes of its compressed objects: what a transfer of the blob costs.
+  uint64_t StoredSize() const;
 };
 
 struct FileRecord {

@@ -86,12 +86,6 @@ bool IsSafetensors(std::string_view path) {
   return path.size() >= kSuffix.size() && path.substr(path.size() - kSuffix.size()) == kSuffix;
 }
 
-uint64_t StoredSize(const Blob& blob) {
-  uint64_t total = 0;
-  for (const ChunkRef& chunk : blob.chunks) total += chunk.stored_size;
-  return total;
-}
-
 // Builds the delta set that moves `base` (an earlier version, its files
 // materialised under `base_dir`) to the files being published.
 Result<DeltaSet> MakeDeltaSet(const PublishOptions& options, const SignedManifest& base,
@@ -137,7 +131,7 @@ Result<DeltaSet> MakeDeltaSet(const PublishOptions& options, const SignedManifes
     const fs::path delta_path = scratch / ("delta-" + std::to_string(i));
     Result<delta::EncodeStats> stats = delta::EncodeFile(bases, inputs[i].location, delta_path);
     if (!stats) return stats.error().Wrap("delta for " + target.path);
-    if (stats->delta_bytes >= options.max_delta_ratio * StoredSize(target.blob)) {
+    if (stats->delta_bytes >= options.max_delta_ratio * target.blob.StoredSize()) {
       log.info("{}: delta from {} is {} bytes, not smaller than the objects; skipped", target.path,
                base.manifest.version, stats->delta_bytes);
       continue;
@@ -242,7 +236,7 @@ Result<PublishReport> Publish(const PublishOptions& options, const SigningKey& k
     Result<Blob> blob =
         StoreBlob(options.repository, input.location, options.chunk_size, options.zstd_level);
     if (!blob) return blob.error();
-    report.stored_bytes += StoredSize(*blob);
+    report.stored_bytes += blob->StoredSize();
     log.info("{}: {} bytes in {} chunk(s)", input.path, blob->size, blob->chunks.size());
     manifest.files.push_back({input.path, std::move(*blob)});
   }

@@ -140,11 +140,6 @@ class PullRun {
   }
 
   uint64_t PlannedBytes(const Manifest& manifest, const store::Staging& staging) const {
-    auto stored = [](const Blob& blob) {
-      uint64_t total = 0;
-      for (const ChunkRef& chunk : blob.chunks) total += chunk.stored_size;
-      return total;
-    };
     uint64_t total = 0;
     for (const FileRecord& file : manifest.files) {
       std::string ignored;
@@ -153,7 +148,7 @@ class PullRun {
         continue;
       }
       auto [delta, held] = DeltaFor(manifest, file);
-      total += stored(delta != nullptr ? delta->blob : file.blob);
+      total += (delta != nullptr ? delta->blob : file.blob).StoredSize();
     }
     return total;
   }
