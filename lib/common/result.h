@@ -17,8 +17,10 @@ enum class ErrorCode {
   kInvalidArgument,  // the caller's input is wrong; retrying will not help
   kNotFound,
   kAlreadyExists,
-  kConflict,     // optimistic-concurrency loss; re-read and retry
-  kUnavailable,  // transient (network, overload); retry with backoff
+  kConflict,          // optimistic-concurrency loss; re-read and retry
+  kUnavailable,       // transient (network, overload); retry with backoff
+  kExpired,           // what was asked for is gone (a compacted resourceVersion); start afresh
+  kPermissionDenied,  // the credentials lack the right; retrying will not help
   kCorrupt,      // data failed verification
   kIo,           // the operating system refused (disk full, permissions)
   kInternal,

@@ -1,0 +1,182 @@
+#include "lib/common/health_server.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <utility>
+
+namespace ferry {
+namespace {
+
+constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+constexpr char kTextContentType[] = "text/plain; charset=utf-8";
+
+// Letters, digits and hyphens in dot-separated labels, as DNS names are.
+bool IsHostName(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  size_t start = 0;
+  while (start <= host.size()) {
+    size_t end = host.find('.', start);
+    if (end == std::string_view::npos) end = host.size();
+    const std::string_view label = host.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    if (!std::all_of(label.begin(), label.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-';
+        })) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+bool LooksNumeric(std::string_view host) {
+  return std::all_of(host.begin(), host.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+void Answer(httplib::Response& response, int status, const std::string& body,
+            const char* content_type) {
+  response.status = status;
+  response.set_content(body, content_type);
+}
+
+}  // namespace
+
+std::string ListenAddress::ToString() const {
+  const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return shown + ":" + std::to_string(port);
+}
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  auto invalid = [text](std::string_view why) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "listen address \"" + std::string(text) + "\" " + std::string(why) +
+                         "; expected HOST:PORT, [IPV6]:PORT or :PORT, as in 127.0.0.1:9090, "
+                         "[::1]:9090 or :9090");
+  };
+  ListenAddress address;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return invalid("has no closing ]");
+    address.host = std::string(text.substr(1, close - 1));
+    if (close + 1 >= text.size() || text[close + 1] != ':') return invalid("has no :PORT after ]");
+    port = text.substr(close + 2);
+    in6_addr parsed{};
+    if (::inet_pton(AF_INET6, address.host.c_str(), &parsed) != 1) {
+      return invalid("has no IPv6 address between its brackets");
+    }
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return invalid("has no port");
+    const std::string_view host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return invalid("needs brackets around its IPv6 address");
+    }
+    // An empty host is the Go-style ":9090" that Kubernetes components take.
+    // It means IPv4 only: an IPv6 wildcard fails where IPv6 is switched off,
+    // which many pod networks do.
+    address.host = host.empty() ? "0.0.0.0" : std::string(host);
+    in_addr parsed{};
+    if (host.empty()) {
+    } else if (LooksNumeric(host)) {
+      if (::inet_pton(AF_INET, address.host.c_str(), &parsed) != 1) {
+        return invalid("has a host that is not an IPv4 address");
+      }
+    } else if (!IsHostName(host)) {
+      return invalid("has a host that is neither an IP address nor a host name");
+    }
+  }
+  // from_chars would take a sign or stop early; the port must be all digits.
+  const bool digits =
+      !port.empty() && port.size() <= 5 &&
+      std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) return invalid("has no port number after its last :");
+  std::from_chars(port.data(), port.data() + port.size(), address.port);
+  if (address.port > 65535) return invalid("has a port above 65535");
+  return address;
+}
+
+Result<std::unique_ptr<HealthServer>> HealthServer::Start(const std::string& host_port,
+                                                          const MetricsRegistry& registry,
+                                                          std::function<Status()> readiness) {
+  Result<ListenAddress> address = ParseListenAddress(host_port);
+  if (!address) return address.error();
+
+  auto server = std::make_unique<httplib::Server>();
+  const MetricsRegistry* metrics = &registry;
+  server->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& response) {
+    Answer(response, 200, metrics->Render(), kMetricsContentType);
+  });
+  server->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    Answer(response, 200, "ok", kTextContentType);
+  });
+  server->Get("/readyz", [readiness = std::move(readiness)](const httplib::Request&,
+                                                            httplib::Response& response) {
+    const Status ready = readiness ? readiness() : OkStatus();
+    if (ready.ok()) return Answer(response, 200, "ok", kTextContentType);
+    Answer(response, 503, ready.error().message, kTextContentType);
+  });
+  // Handlers match in the order added, so this takes only what the others left.
+  server->Get(".*", [](const httplib::Request&, httplib::Response& response) {
+    Answer(response, 404, "not found", kTextContentType);
+  });
+  // httplib's workers wait out a kept-alive connection's idle timeout before
+  // they notice a stop, so one idle scraper would hold up shutdown by 5 s.
+  // Keep-alive buys nothing here: Prometheus scrapes every 15 s or more, past
+  // any idle timeout, and the kubelet closes probe connections itself. So one
+  // request per connection, and a connection that sends none within a second
+  // is dropped.
+  server->set_keep_alive_max_count(1);
+  server->set_keep_alive_timeout(1);
+  // httplib sets SO_REUSEPORT, with which a second server on the same port
+  // silently shares its traffic (two agents on one node would each answer
+  // half the scrapes); SO_REUSEADDR alone still allows a restart while old
+  // connections linger in TIME_WAIT.
+  server->set_socket_options([](int socket) {
+    const int yes = 1;
+    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  const int bound = address->port == 0
+                        ? server->bind_to_any_port(address->host)
+                        : (server->bind_to_port(address->host, address->port) ? address->port : -1);
+  if (bound < 0) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "cannot listen on " + address->ToString() +
+                         " (the port is taken or the address is not this machine's); choose "
+                         "another address or port");
+  }
+  return std::make_unique<HealthServer>(StartOnly(), std::move(server), bound);
+}
+
+HealthServer::HealthServer(StartOnly, std::unique_ptr<httplib::Server> server, int port)
+    : server_(std::move(server)), port_(port) {
+  std::promise<void> stopped;
+  stopped_ = stopped.get_future().share();
+  thread_ = std::thread([this, stopped = std::move(stopped)]() mutable {
+    server_->listen_after_bind();
+    stopped.set_value();
+  });
+  // httplib's stop() does nothing until the loop runs, so a destructor that
+  // came first would wait forever.
+  while (!server_->is_running() &&
+         stopped_.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+  }
+}
+
+HealthServer::~HealthServer() {
+  server_->stop();
+  thread_.join();
+}
+
+}  // namespace ferry

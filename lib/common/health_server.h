@@ -1,0 +1,74 @@
+// The HTTP endpoint that ferry-operator and ferry-agent open with
+// --metrics-addr, for Prometheus and for the kubelet's probes:
+//   GET /metrics  the registry, as text exposition format 0.0.4
+//   GET /healthz  200 "ok" for as long as the process serves at all (liveness)
+//   GET /readyz   200 "ok" when readiness() is ok, else 503 with its message
+// and 404 for any other path. HEAD works wherever GET does.
+//
+// The server answers from its own threads from Start until the destructor,
+// which stops listening and joins them. So the registry must outlive the
+// server, and readiness() is called from those threads, possibly several at
+// once, on every /readyz request: it must be thread-safe and quick. An empty
+// readiness function means always ready.
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "lib/common/metrics.h"
+#include "lib/common/result.h"
+
+namespace httplib {
+class Server;
+}  // namespace httplib
+
+namespace ferry {
+
+// Where to listen, as the command line gives it.
+struct ListenAddress {
+  std::string host;  // an IPv4 address, an IPv6 address (without brackets) or a host name
+  int port = 0;      // 0: any free port
+
+  // "host:port", or "[host]:port" for IPv6, as ParseListenAddress reads it.
+  std::string ToString() const;
+};
+
+// Reads "HOST:PORT", "[IPV6]:PORT" or ":PORT" (every IPv4 interface, 0.0.0.0).
+// The port is decimal, 0 to 65535. Anything else is kInvalidArgument, with a
+// message that quotes the text and shows the expected forms.
+Result<ListenAddress> ParseListenAddress(std::string_view text);
+
+class HealthServer {
+ public:
+  // Listens on `host_port` (see ParseListenAddress). A taken port is refused
+  // with kUnavailable, naming the address, rather than shared.
+  static Result<std::unique_ptr<HealthServer>> Start(const std::string& host_port,
+                                                     const MetricsRegistry& registry,
+                                                     std::function<Status()> readiness);
+  ~HealthServer();
+  HealthServer(const HealthServer&) = delete;
+  HealthServer& operator=(const HealthServer&) = delete;
+
+  // The port bound, which differs from the one asked for when that was 0.
+  int port() const { return port_; }
+
+ private:
+  struct StartOnly {
+    explicit StartOnly() = default;
+  };
+
+ public:
+  HealthServer(StartOnly, std::unique_ptr<httplib::Server> server, int port);
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  const int port_;
+  std::shared_future<void> stopped_;  // ready once the listening loop returned
+  std::thread thread_;                // runs the listening loop
+};
+
+}  // namespace ferry
