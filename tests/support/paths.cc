@@ -14,7 +14,9 @@ std::string ModelPath(const std::string& file) {
   return std::string(FERRY_SOURCE_DIR) + "/../shared/models/gpt-a/" + file;
 }
 
-std::string ClusterKubeconfig() { return std::string(FERRY_CLUSTER_STATE) + "/kubeconfig"; }
+std::string ClusterState() { return FERRY_CLUSTER_STATE; }
+
+std::string ClusterKubeconfig() { return ClusterState() + "/kubeconfig"; }
 
 // e2e/cluster/up links <state>/bin to the cached binaries it started.
 std::string ClusterTool(const std::string& name) {

@@ -13,6 +13,7 @@ std::string BinaryPath(const std::string& name);      // build/bin/<name>
 std::string ModelPath(const std::string& file);
 
 // The shared integration cluster (see tests/CMakeLists.txt, fixture `cluster`).
+std::string ClusterState();  // its folder: pki/, pids, logs/
 std::string ClusterKubeconfig();
 std::string ClusterTool(const std::string& name);  // kubectl, helm, … built for the cluster
 
