@@ -1,0 +1,64 @@
+#include "lib/kube/api_error.h"
+
+#include "lib/kube/object.h"
+
+namespace ferry::kube {
+namespace {
+
+ErrorCode CodeFor(int status, const std::string& reason) {
+  switch (status) {
+    case 400:
+    case 422:
+      return ErrorCode::kInvalidArgument;
+    case 401:
+    case 403:
+      return ErrorCode::kPermissionDenied;
+    case 404:
+      return ErrorCode::kNotFound;
+    case 409:
+      return reason == "AlreadyExists" ? ErrorCode::kAlreadyExists : ErrorCode::kConflict;
+    case 410:
+      return ErrorCode::kExpired;
+    case 429:
+      return ErrorCode::kUnavailable;
+    default:
+      return status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
+  }
+}
+
+std::string AdviceFor(int status) {
+  switch (status) {
+    case 401:
+      return "; the credentials were not accepted: check the kubeconfig's user or the service "
+             "account token";
+    case 403:
+      return "; grant the permission in the RBAC rules of this identity";
+    case 409:
+      return "";
+    case 410:
+      return "; list again to get a current resourceVersion";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+Error ApiError(const HttpRequest& request, const HttpResponse& response) {
+  std::string reason;
+  std::string message;
+  const nlohmann::json status = nlohmann::json::parse(response.body, nullptr, false);
+  if (status.is_object() && StringField(status, "kind") == "Status") {
+    reason = StringField(status, "reason");
+    message = StringField(status, "message");
+  } else {
+    message = response.body.substr(0, 300);
+  }
+  std::string text =
+      request.method + " " + request.target + ": HTTP " + std::to_string(response.status);
+  if (!reason.empty()) text += " " + reason;
+  if (!message.empty()) text += ": " + message;
+  return MakeError(CodeFor(response.status, reason), text + AdviceFor(response.status));
+}
+
+}  // namespace ferry::kube

@@ -1,0 +1,251 @@
+#include "lib/kube/client.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "lib/kube/api_error.h"
+
+namespace ferry::kube {
+
+// Client-side QPS/burst limit: a token bucket that callers block on. A caller
+// reserves its token at once (going into debt when the bucket is empty) and
+// sleeps off the debt, so concurrent callers queue fairly behind each other.
+class RequestThrottle {
+ public:
+  RequestThrottle(double qps, int burst)
+      : qps_(qps),
+        burst_(std::max(1, burst)),
+        tokens_(burst_),
+        refilled_(std::chrono::steady_clock::now()) {}
+
+  // Blocks until a request may go; returns how long it waited.
+  std::chrono::milliseconds Acquire() {
+    if (qps_ <= 0) return {};
+    std::chrono::duration<double> wait{0};
+    {
+      std::lock_guard lock(mutex_);
+      const auto now = std::chrono::steady_clock::now();
+      tokens_ =
+          std::min<double>(
+              burst_, tokens_ + std::chrono::duration<double>(now - refilled_).count() * qps_) -
+          1;
+      refilled_ = now;
+      if (tokens_ < 0) wait = std::chrono::duration<double>(-tokens_ / qps_);
+    }
+    std::this_thread::sleep_for(wait);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(wait);
+  }
+
+ private:
+  const double qps_;
+  const int burst_;
+  std::mutex mutex_;
+  double tokens_;  // guarded by mutex_; negative while callers are in debt
+  std::chrono::steady_clock::time_point refilled_;  // guarded by mutex_
+};
+
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+std::string ListQuery(const ListOptions& options) {
+  std::string query;
+  auto add = [&](const char* name, const std::string& value) {
+    if (value.empty()) return;
+    query += (query.empty() ? "?" : "&") + std::string(name) + "=" + EncodeQueryValue(value);
+  };
+  add("labelSelector", options.label_selector);
+  add("fieldSelector", options.field_selector);
+  add("limit", options.limit > 0 ? std::to_string(options.limit) : "");
+  add("continue", options.continue_token);
+  add("resourceVersion", options.resource_version);
+  return query;
+}
+
+Result<Json> ParseBody(const HttpRequest& request, const HttpResponse& response) {
+  if (response.body.empty()) return Json::object();
+  Json body = Json::parse(response.body, nullptr, false);
+  if (body.is_discarded()) {
+    return MakeError(ErrorCode::kCorrupt, request.method + " " + request.target +
+                                              ": the answer is not JSON (Content-Type " +
+                                              response.content_type + ")");
+  }
+  return body;
+}
+
+// Where an object of `type` lives, from its own metadata.
+Result<std::string> PathOf(const ResourceType& type, const Json& object,
+                           const std::string& fallback_namespace, std::string_view subresource) {
+  const std::string name = Name(object);
+  if (name.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, type.kind + " has no metadata.name");
+  }
+  const std::string ns = Namespace(object).empty() ? fallback_namespace : Namespace(object);
+  return ObjectPath(type, type.namespaced ? ns : "", name, subresource);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Client>> Client::Create(const ClusterConfig& config, ClientOptions options) {
+  Result<std::unique_ptr<Transport>> transport = Transport::Create(config, options.transport);
+  if (!transport) return transport.error();
+  return std::make_unique<Client>(std::move(*transport), std::move(options),
+                                  config.default_namespace);
+}
+
+Client::Client(std::unique_ptr<Transport> transport, ClientOptions options,
+               std::string namespace_name)
+    : transport_(std::move(transport)),
+      options_(std::move(options)),
+      default_namespace_(std::move(namespace_name)),
+      throttle_(std::make_unique<RequestThrottle>(options_.qps, options_.burst)) {}
+
+Client::~Client() = default;
+
+ClientStats Client::stats() const { return {requests_, retries_, throttled_ms_}; }
+
+Result<HttpResponse> Client::Send(const HttpRequest& request, bool idempotent) {
+  Backoff backoff(options_.retry_backoff);
+  for (int attempt = 0;; ++attempt) {
+    throttled_ms_ += static_cast<uint64_t>(throttle_->Acquire().count());
+    ++requests_;
+    Result<HttpResponse> answer = transport_->RoundTrip(request);
+    std::optional<std::chrono::seconds> retry_after;
+    bool retry = false;
+    std::string why;
+    if (!answer) {
+      retry = idempotent && answer.error().code == ErrorCode::kUnavailable;
+      why = answer.error().message;
+    } else {
+      const int status = answer->status;
+      retry_after = answer->retry_after;
+      retry = status == 429 || (status >= 500 && (retry_after.has_value() || idempotent));
+      why = request.method + " " + request.target + ": HTTP " + std::to_string(status);
+    }
+    if (!retry) return answer;
+    if (attempt >= options_.max_retries) {
+      if (!answer)
+        return answer.error().Wrap("gave up after " + std::to_string(attempt + 1) + " attempts");
+      return answer;
+    }
+    std::chrono::milliseconds wait = backoff.Next();
+    if (retry_after) wait = std::max<std::chrono::milliseconds>(wait, *retry_after);
+    ++retries_;
+    if (options_.log) options_.log->warn("{}; retrying in {} ms", why, wait.count());
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+Result<HttpResponse> Client::Raw(const HttpRequest& request, bool idempotent) {
+  return Send(request, idempotent);
+}
+
+Result<Json> Client::Call(const HttpRequest& request, bool idempotent) {
+  Result<HttpResponse> answer = Send(request, idempotent);
+  if (!answer) return answer.error();
+  if (answer->status < 200 || answer->status >= 300) return ApiError(request, *answer);
+  return ParseBody(request, *answer);
+}
+
+Result<Json> Client::Get(const ResourceType& type, std::string_view namespace_name,
+                         std::string_view name, std::string_view subresource) {
+  return Call({"GET", ObjectPath(type, namespace_name, name, subresource), "", ""}, true);
+}
+
+Result<ObjectList> Client::List(const ResourceType& type, std::string_view namespace_name,
+                                const ListOptions& options) {
+  Result<Json> body =
+      Call({"GET", CollectionPath(type, namespace_name) + ListQuery(options), "", ""}, true);
+  if (!body) return body.error();
+  ObjectList list;
+  const Json& metadata = ObjectField(*body, "metadata");
+  list.resource_version = StringField(metadata, "resourceVersion");
+  list.continue_token = StringField(metadata, "continue");
+  if (auto items = body->find("items"); items != body->end() && items->is_array()) {
+    list.items.reserve(items->size());
+    for (Json& item : *items) {
+      // Items of a list carry no apiVersion/kind of their own; give them theirs.
+      item["apiVersion"] = type.ApiVersion();
+      item["kind"] = type.kind;
+      list.items.push_back(std::move(item));
+    }
+  }
+  return list;
+}
+
+Result<ObjectList> Client::ListAll(const ResourceType& type, std::string_view namespace_name,
+                                   ListOptions options) {
+  ObjectList all;
+  bool first = true;
+  while (true) {
+    Result<ObjectList> page = List(type, namespace_name, options);
+    if (!page) return page.error();
+    if (first) all.resource_version = page->resource_version;
+    first = false;
+    std::move(page->items.begin(), page->items.end(), std::back_inserter(all.items));
+    if (page->continue_token.empty()) return all;
+    options.continue_token = page->continue_token;
+    options.resource_version.clear();  // a continue token pins the snapshot itself
+  }
+}
+
+Result<Json> Client::Create(const ResourceType& type, const Json& object) {
+  const std::string ns = Namespace(object).empty() ? default_namespace_ : Namespace(object);
+  return Call({"POST", CollectionPath(type, type.namespaced ? ns : ""), object.dump(), kJson},
+              false);
+}
+
+Result<Json> Client::Update(const ResourceType& type, const Json& object) {
+  Result<std::string> path = PathOf(type, object, default_namespace_, "");
+  if (!path) return path.error();
+  return Call({"PUT", *path, object.dump(), kJson}, true);
+}
+
+Result<Json> Client::UpdateStatus(const ResourceType& type, const Json& object) {
+  Result<std::string> path = PathOf(type, object, default_namespace_, "status");
+  if (!path) return path.error();
+  return Call({"PUT", *path, object.dump(), kJson}, true);
+}
+
+Result<Json> Client::Patch(const ResourceType& type, std::string_view namespace_name,
+                           std::string_view name, PatchType patch_type, const Json& patch,
+                           std::string_view subresource) {
+  const char* content_type = patch_type == PatchType::kMerge ? "application/merge-patch+json"
+                             : patch_type == PatchType::kJson
+                                 ? "application/json-patch+json"
+                                 : "application/strategic-merge-patch+json";
+  return Call(
+      {"PATCH", ObjectPath(type, namespace_name, name, subresource), patch.dump(), content_type},
+      false);
+}
+
+Result<Json> Client::Apply(const ResourceType& type, const Json& object,
+                           const ApplyOptions& options, std::string_view subresource) {
+  if (options.field_manager.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "server-side apply needs a field manager");
+  }
+  Result<std::string> path = PathOf(type, object, default_namespace_, subresource);
+  if (!path) return path.error();
+  std::string target = *path + "?fieldManager=" + EncodeQueryValue(options.field_manager);
+  if (options.force) target += "&force=true";
+  // JSON is YAML, so the apply body needs no YAML emitter. Apply is idempotent:
+  // the same intent applied twice leaves the same object.
+  return Call({"PATCH", target, object.dump(), "application/apply-patch+yaml"}, true);
+}
+
+Status Client::Delete(const ResourceType& type, std::string_view namespace_name,
+                      std::string_view name, const DeleteOptions& options) {
+  Json body = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
+  if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
+  if (!options.precondition_resource_version.empty()) {
+    body["preconditions"]["resourceVersion"] = options.precondition_resource_version;
+  }
+  if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
+  if (options.grace_period_seconds) body["gracePeriodSeconds"] = *options.grace_period_seconds;
+  Result<Json> answer =
+      Call({"DELETE", ObjectPath(type, namespace_name, name), body.dump(), kJson}, true);
+  if (!answer) return answer.error();
+  return OkStatus();
+}
+
+}  // namespace ferry::kube

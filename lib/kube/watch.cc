@@ -1,0 +1,101 @@
+#include "lib/kube/watch.h"
+
+#include "lib/kube/api_error.h"
+
+namespace ferry::kube {
+namespace {
+
+std::optional<WatchEventType> ParseType(const std::string& type) {
+  if (type == "ADDED") return WatchEventType::kAdded;
+  if (type == "MODIFIED") return WatchEventType::kModified;
+  if (type == "DELETED") return WatchEventType::kDeleted;
+  if (type == "BOOKMARK") return WatchEventType::kBookmark;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Watch::Watch(Client& client, ResourceType type, std::string namespace_name, WatchOptions options)
+    : client_(client),
+      type_(std::move(type)),
+      namespace_(std::move(namespace_name)),
+      options_(std::move(options)),
+      stream_(client_.transport().NewStream()),
+      last_resource_version_(options_.resource_version) {}
+
+Watch::~Watch() = default;
+
+void Watch::Cancel() { stream_->Cancel(); }
+
+Status Watch::HandleLine(std::string_view line, const std::function<bool(WatchEvent&&)>& on_event,
+                         bool& stop) {
+  Json frame = Json::parse(line, nullptr, false);
+  if (frame.is_discarded() || !frame.is_object()) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "watch " + type_.Describe() + ": the server sent a line that is not JSON");
+  }
+  const std::string type = StringField(frame, "type");
+  Json& object = frame["object"];
+  if (type == "ERROR") {
+    // The stream's way to say 410 Gone (and, rarely, other failures).
+    const int code = IntField(object, "code", 500);
+    const std::string message = StringField(object, "message", "watch failed");
+    const ErrorCode error_code = code == 410   ? ErrorCode::kExpired
+                                 : code >= 500 ? ErrorCode::kUnavailable
+                                               : ErrorCode::kInternal;
+    return MakeError(error_code, "watch " + type_.Describe() + ": " + message);
+  }
+  const std::optional<WatchEventType> event_type = ParseType(type);
+  if (!event_type || !object.is_object()) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "watch " + type_.Describe() + ": unexpected event type \"" + type + "\"");
+  }
+  if (std::string version = ResourceVersionOf(object); !version.empty()) {
+    last_resource_version_ = std::move(version);
+  }
+  ++events_;
+  if (*event_type != WatchEventType::kBookmark) {
+    object["apiVersion"] = type_.ApiVersion();
+    object["kind"] = type_.kind;
+  }
+  if (!on_event(WatchEvent{*event_type, std::move(object)})) stop = true;
+  return OkStatus();
+}
+
+Status Watch::Run(const std::function<bool(WatchEvent&&)>& on_event) {
+  std::string target = CollectionPath(type_, namespace_) + "?watch=true";
+  if (!options_.resource_version.empty()) {
+    target += "&resourceVersion=" + EncodeQueryValue(options_.resource_version);
+  }
+  if (options_.allow_bookmarks) target += "&allowWatchBookmarks=true";
+  if (!options_.label_selector.empty()) {
+    target += "&labelSelector=" + EncodeQueryValue(options_.label_selector);
+  }
+  if (!options_.field_selector.empty()) {
+    target += "&fieldSelector=" + EncodeQueryValue(options_.field_selector);
+  }
+  target += "&timeoutSeconds=" + std::to_string(options_.server_timeout.count());
+  const HttpRequest request{"GET", target, "", ""};
+
+  std::string pending;  // the start of a line whose end has not arrived
+  Status failed;
+  bool stop = false;
+  Result<HttpResponse> answer =
+      stream_->Run(request, options_.idle_timeout, [&](std::string_view data) {
+        pending.append(data);
+        size_t start = 0;
+        for (size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
+          if (end == start) continue;
+          failed = HandleLine(std::string_view(pending).substr(start, end - start), on_event, stop);
+          if (!failed || stop) return false;
+        }
+        pending.erase(0, start);
+        return true;
+      });
+  if (!failed) return failed;
+  if (!answer) return answer.error();
+  if (answer->status != 200) return ApiError(request, *answer);
+  return OkStatus();
+}
+
+}  // namespace ferry::kube

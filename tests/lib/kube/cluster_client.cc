@@ -1,0 +1,75 @@
+#include "tests/lib/kube/cluster_client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <thread>
+
+#include "tests/support/paths.h"
+
+namespace ferry::kube {
+
+ClusterConfig ClusterAdminConfig() {
+  Result<ClusterConfig> config = LoadKubeconfigFiles({testing::ClusterKubeconfig()});
+  if (!config) {
+    ADD_FAILURE() << config.error().message;
+    return {};
+  }
+  return *config;
+}
+
+std::unique_ptr<Client> NewClusterClient(ClientOptions options) {
+  Result<std::unique_ptr<Client>> client = Client::Create(ClusterAdminConfig(), std::move(options));
+  if (!client) {
+    ADD_FAILURE() << client.error().message;
+    return nullptr;
+  }
+  return std::move(*client);
+}
+
+void ClusterTest::SetUp() {
+  client_ = NewClusterClient();
+  ASSERT_NE(client_, nullptr);
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  namespace_ = "kube-" + std::string(info->name()).substr(0, 40);
+  std::transform(namespace_.begin(), namespace_.end(), namespace_.begin(),
+                 [](unsigned char c) { return std::isalnum(c) ? std::tolower(c) : '-'; });
+  const Json ns = {
+      {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", namespace_}}}};
+  // A namespace left by an earlier run may still be terminating: wait it out.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        Result<Json> created = client_->Create(types::Namespaces(), ns);
+        if (created.ok()) return true;
+        if (created.error().code == ErrorCode::kAlreadyExists) {
+          Result<Json> existing = client_->Get(types::Namespaces(), "", namespace_);
+          if (existing && !IsBeingDeleted(*existing)) {
+            (void)client_->Delete(types::Namespaces(), "", namespace_);
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(60)))
+      << "could not create namespace " << namespace_;
+}
+
+void ClusterTest::TearDown() {
+  if (client_) (void)client_->Delete(types::Namespaces(), "", namespace_);
+}
+
+Json ClusterTest::ConfigMap(const std::string& name, const Json& data) const {
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", namespace_}}},
+          {"data", data}};
+}
+
+bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+}  // namespace ferry::kube

@@ -1,0 +1,270 @@
+// The object helpers read what is there and give empty values for what is
+// not; owner references keep one controller; API times round-trip; a
+// condition's lastTransitionTime moves only when its status does.
+#include "lib/kube/object.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace ferry::kube {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::seconds;
+using std::chrono::system_clock;
+
+Json Pod() {
+  return Json::parse(R"({
+    "apiVersion": "v1", "kind": "Pod",
+    "metadata": {"name": "web-0", "namespace": "shop", "uid": "u-1", "resourceVersion": "42",
+                 "labels": {"app": "web", "tier": "front", "count": 3}}
+  })");
+}
+
+TEST(ObjectFields, ReadsMetadata) {
+  const Json pod = Pod();
+  EXPECT_EQ(Name(pod), "web-0");
+  EXPECT_EQ(Namespace(pod), "shop");
+  EXPECT_EQ(Uid(pod), "u-1");
+  EXPECT_EQ(ResourceVersionOf(pod), "42");
+  // A label whose value is not a string is not a label.
+  EXPECT_EQ(Labels(pod), (std::map<std::string, std::string>{{"app", "web"}, {"tier", "front"}}));
+  EXPECT_FALSE(IsBeingDeleted(pod));
+}
+
+TEST(ObjectFields, MissingOrMistypedFieldsReadAsEmpty) {
+  for (const Json& object : {Json(), Json::object(), Json::array(), Json("text"),
+                             Json::parse(R"({"metadata": "not an object"})"),
+                             Json::parse(R"({"metadata": {"name": 7, "labels": ["a"]}})")}) {
+    EXPECT_EQ(Name(object), "") << object.dump();
+    EXPECT_EQ(Namespace(object), "") << object.dump();
+    EXPECT_EQ(Uid(object), "") << object.dump();
+    EXPECT_EQ(ResourceVersionOf(object), "") << object.dump();
+    EXPECT_TRUE(Labels(object).empty()) << object.dump();
+    EXPECT_FALSE(IsBeingDeleted(object)) << object.dump();
+  }
+}
+
+TEST(ObjectFields, ADeletionTimestampMeansBeingDeleted) {
+  Json pod = Pod();
+  pod["metadata"]["deletionTimestamp"] = "2024-05-01T10:00:00Z";
+  EXPECT_TRUE(IsBeingDeleted(pod));
+}
+
+TEST(ObjectKey, IsNamespaceSlashNameOrTheBareNameWhenClusterScoped) {
+  EXPECT_EQ(ObjectKey(Pod()), "shop/web-0");
+  EXPECT_EQ(ObjectKey(Json::parse(R"({"metadata": {"name": "node-1"}})")), "node-1");
+  EXPECT_EQ(ObjectKey("ns", "x"), "ns/x");
+  EXPECT_EQ(ObjectKey("", "x"), "x");
+}
+
+TEST(ObjectKey, SplitsBackIntoNamespaceAndName) {
+  EXPECT_EQ(SplitObjectKey("shop/web-0"), (std::pair<std::string, std::string>{"shop", "web-0"}));
+  EXPECT_EQ(SplitObjectKey("node-1"), (std::pair<std::string, std::string>{"", "node-1"}));
+  for (const std::string key : {"a/b", "b", "ns/with.dots-and-dashes"}) {
+    const auto [ns, name] = SplitObjectKey(key);
+    EXPECT_EQ(ObjectKey(ns, name), key);
+  }
+}
+
+Json Owner(const std::string& kind, const std::string& name, const std::string& uid) {
+  return {{"apiVersion", "ferry.dev/v1alpha1"},
+          {"kind", kind},
+          {"metadata", {{"name", name}, {"namespace", "shop"}, {"uid", uid}}}};
+}
+
+TEST(ControllerReference, SetsOneControllingOwnerReference) {
+  Json pod = Pod();
+  SetControllerReference(pod, Owner("ModelVersion", "coder", "uid-a"));
+  const Json& references = pod["metadata"]["ownerReferences"];
+  ASSERT_EQ(references.size(), 1u);
+  EXPECT_EQ(references[0], Json::parse(R"({"apiVersion": "ferry.dev/v1alpha1",
+      "kind": "ModelVersion", "name": "coder", "uid": "uid-a", "controller": true,
+      "blockOwnerDeletion": true})"));
+  EXPECT_EQ(ControllerKeyOf(pod, "ModelVersion"), "shop/coder");
+}
+
+TEST(ControllerReference, ReplacesAnExistingControllerAndKeepsOtherOwners) {
+  Json pod = Pod();
+  pod["metadata"]["ownerReferences"] = Json::parse(R"([
+    {"apiVersion": "v1", "kind": "ConfigMap", "name": "plain-owner", "uid": "uid-p"},
+    {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "old", "uid": "uid-o",
+     "controller": true}
+  ])");
+  SetControllerReference(pod, Owner("ModelVersion", "coder", "uid-a"));
+  const Json& references = pod["metadata"]["ownerReferences"];
+  ASSERT_EQ(references.size(), 2u);
+  EXPECT_EQ(references[0]["name"], "plain-owner");
+  EXPECT_EQ(references[1]["name"], "coder");
+  EXPECT_EQ(references[1]["uid"], "uid-a");
+  EXPECT_EQ(ControllerKeyOf(pod, "ReplicaSet"), std::nullopt);
+  EXPECT_EQ(ControllerKeyOf(pod, "ModelVersion"), "shop/coder");
+}
+
+TEST(ControllerReference, SettingTheSameOwnerTwiceLeavesOneReference) {
+  Json pod = Pod();
+  SetControllerReference(pod, Owner("ModelVersion", "coder", "uid-a"));
+  SetControllerReference(pod, Owner("ModelVersion", "coder", "uid-a"));
+  EXPECT_EQ(pod["metadata"]["ownerReferences"].size(), 1u);
+}
+
+TEST(ControllerKeyOf, OnlyTheControllingOwnerOfThatKindCounts) {
+  Json pod = Pod();
+  EXPECT_EQ(ControllerKeyOf(pod, "ModelVersion"), std::nullopt);
+  pod["metadata"]["ownerReferences"] = Json::parse(R"([
+    {"kind": "ModelVersion", "name": "not-controller", "uid": "1"},
+    {"kind": "ModelVersion", "name": "explicitly-not", "uid": "2", "controller": false}
+  ])");
+  EXPECT_EQ(ControllerKeyOf(pod, "ModelVersion"), std::nullopt);
+  EXPECT_EQ(ControllerKeyOf(Json::parse(R"({"metadata": {"ownerReferences": "x"}})"), "A"),
+            std::nullopt);
+}
+
+TEST(ControllerKeyOf, ACLusterScopedObjectGivesTheBareOwnerName) {
+  const Json node = Json::parse(R"({"metadata": {"name": "n", "ownerReferences": [
+    {"kind": "ModelNode", "name": "mn", "uid": "1", "controller": true}]}})");
+  EXPECT_EQ(ControllerKeyOf(node, "ModelNode"), "mn");
+}
+
+// ----- time -----
+
+system_clock::time_point At(int64_t unix_seconds, int64_t micros = 0) {
+  return system_clock::time_point(seconds(unix_seconds)) + microseconds(micros);
+}
+
+TEST(ApiTime, FormatsInUtcToTheSecondOrTheMicrosecond) {
+  // 2024-02-29T13:14:15Z, a leap day.
+  const auto time = At(1709212455, 123456);
+  EXPECT_EQ(FormatTime(time), "2024-02-29T13:14:15Z");
+  EXPECT_EQ(FormatMicroTime(time), "2024-02-29T13:14:15.123456Z");
+  EXPECT_EQ(FormatMicroTime(At(1709212455, 7)), "2024-02-29T13:14:15.000007Z");
+  EXPECT_EQ(FormatTime(At(0)), "1970-01-01T00:00:00Z");
+}
+
+TEST(ApiTime, FormatTimeTruncatesRatherThanRounds) {
+  EXPECT_EQ(FormatTime(At(1709212455, 999999)), "2024-02-29T13:14:15Z");
+}
+
+TEST(ApiTime, RoundTrips) {
+  const auto time = At(1709212455, 123456);
+  EXPECT_EQ(ParseTime(FormatMicroTime(time)), time);
+  EXPECT_EQ(ParseTime(FormatTime(time)), At(1709212455));
+}
+
+TEST(ApiTime, ReadsFractionsOfAnyLength) {
+  EXPECT_EQ(ParseTime("2024-02-29T13:14:15.5Z"), At(1709212455, 500000));
+  EXPECT_EQ(ParseTime("2024-02-29T13:14:15.000001Z"), At(1709212455, 1));
+  // Nanoseconds (as Go may write them) are cut to microseconds.
+  EXPECT_EQ(ParseTime("2024-02-29T13:14:15.123456789Z"), At(1709212455, 123456));
+}
+
+TEST(ApiTime, RefusesAnythingButUtcRfc3339) {
+  EXPECT_EQ(ParseTime("2024-02-29T13:14:15+02:00"), std::nullopt);
+  EXPECT_EQ(ParseTime("2024-02-29T13:14:15.5-07:00"), std::nullopt);
+  EXPECT_EQ(ParseTime("2024-02-29T13:14:15"), std::nullopt);  // no zone at all
+  EXPECT_EQ(ParseTime("2024-02-29T13:14:15Zjunk"), std::nullopt);
+  EXPECT_EQ(ParseTime("yesterday"), std::nullopt);
+  EXPECT_EQ(ParseTime(""), std::nullopt);
+}
+
+// ----- conditions -----
+
+Condition Ready(const std::string& status, const std::string& reason = "Reason",
+                const std::string& message = "") {
+  Condition condition;
+  condition.type = "Ready";
+  condition.status = status;
+  condition.reason = reason;
+  condition.message = message;
+  return condition;
+}
+
+TEST(Conditions, AddingAConditionStampsItsTransitionTime) {
+  Json status = Json::object();
+  EXPECT_TRUE(SetCondition(status, Ready("False", "Pulling", "2 of 5 nodes"), At(1000)));
+  const Json& condition = status["conditions"][0];
+  EXPECT_EQ(condition["type"], "Ready");
+  EXPECT_EQ(condition["status"], "False");
+  EXPECT_EQ(condition["reason"], "Pulling");
+  EXPECT_EQ(condition["message"], "2 of 5 nodes");
+  EXPECT_EQ(condition["lastTransitionTime"], FormatTime(At(1000)));
+  EXPECT_FALSE(condition.contains("observedGeneration"));
+}
+
+TEST(Conditions, TheSameConditionAgainChangesNothing) {
+  Json status = Json::object();
+  SetCondition(status, Ready("True"), At(1000));
+  const Json before = status;
+  EXPECT_FALSE(SetCondition(status, Ready("True"), At(2000)));
+  EXPECT_EQ(status, before);
+}
+
+TEST(Conditions, ANewReasonOrMessageKeepsTheTransitionTime) {
+  Json status = Json::object();
+  SetCondition(status, Ready("False", "Pulling", "1 of 5"), At(1000));
+  EXPECT_TRUE(SetCondition(status, Ready("False", "Verifying", "4 of 5"), At(2000)));
+  const Json& condition = status["conditions"][0];
+  EXPECT_EQ(condition["reason"], "Verifying");
+  EXPECT_EQ(condition["message"], "4 of 5");
+  EXPECT_EQ(condition["lastTransitionTime"], FormatTime(At(1000)));
+}
+
+TEST(Conditions, ANewStatusMovesTheTransitionTime) {
+  Json status = Json::object();
+  SetCondition(status, Ready("False"), At(1000));
+  EXPECT_TRUE(SetCondition(status, Ready("True"), At(2000)));
+  EXPECT_EQ(status["conditions"][0]["status"], "True");
+  EXPECT_EQ(status["conditions"][0]["lastTransitionTime"], FormatTime(At(2000)));
+  ASSERT_EQ(status["conditions"].size(), 1u);
+}
+
+TEST(Conditions, OtherTypesAreLeftAlone) {
+  Json status = Json::object();
+  Condition degraded = Ready("False", "AllGood");
+  degraded.type = "Degraded";
+  SetCondition(status, degraded, At(1000));
+  SetCondition(status, Ready("True"), At(2000));
+  SetCondition(status, Ready("False"), At(3000));
+  ASSERT_EQ(status["conditions"].size(), 2u);
+  EXPECT_EQ(status["conditions"][0]["type"], "Degraded");
+  EXPECT_EQ(status["conditions"][0]["lastTransitionTime"], FormatTime(At(1000)));
+}
+
+TEST(Conditions, ObservedGenerationIsStoredAndReadBack) {
+  Json status = Json::object();
+  Condition ready = Ready("True");
+  ready.observed_generation = 7;
+  SetCondition(status, ready, At(1000));
+  EXPECT_EQ(status["conditions"][0]["observedGeneration"], 7);
+  ready.observed_generation = 8;
+  EXPECT_TRUE(SetCondition(status, ready, At(2000)));
+  EXPECT_EQ(status["conditions"][0]["lastTransitionTime"], FormatTime(At(1000)));
+  const std::optional<Condition> found = FindCondition(status, "Ready");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->observed_generation, 8);
+}
+
+TEST(Conditions, FindConditionReadsWhatWasSet) {
+  Json status = Json::object();
+  EXPECT_EQ(FindCondition(status, "Ready"), std::nullopt);
+  SetCondition(status, Ready("Unknown", "Starting", "waiting for nodes"), At(1000));
+  const std::optional<Condition> found = FindCondition(status, "Ready");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->type, "Ready");
+  EXPECT_EQ(found->status, "Unknown");
+  EXPECT_EQ(found->reason, "Starting");
+  EXPECT_EQ(found->message, "waiting for nodes");
+  EXPECT_EQ(FindCondition(status, "Degraded"), std::nullopt);
+  EXPECT_EQ(FindCondition(Json::parse(R"({"conditions": "broken"})"), "Ready"), std::nullopt);
+}
+
+TEST(Conditions, AStatusWithoutAConditionsListGetsOne) {
+  Json status = Json::parse(R"({"phase": "Ready", "conditions": null})");
+  EXPECT_TRUE(SetCondition(status, Ready("True"), At(1000)));
+  EXPECT_EQ(status["phase"], "Ready");
+  EXPECT_EQ(status["conditions"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace ferry::kube
