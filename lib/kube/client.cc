@@ -1,48 +1,11 @@
 #include "lib/kube/client.h"
 
 #include <algorithm>
-#include <mutex>
 
 #include "lib/kube/api_error.h"
+#include "lib/kube/rate_limiter.h"
 
 namespace ferry::kube {
-
-// Client-side QPS/burst limit: a token bucket that callers block on. A caller
-// reserves its token at once (going into debt when the bucket is empty) and
-// sleeps off the debt, so concurrent callers queue fairly behind each other.
-class RequestThrottle {
- public:
-  RequestThrottle(double qps, int burst)
-      : qps_(qps),
-        burst_(std::max(1, burst)),
-        tokens_(burst_),
-        refilled_(std::chrono::steady_clock::now()) {}
-
-  // Blocks until a request may go; returns how long it waited.
-  std::chrono::milliseconds Acquire() {
-    if (qps_ <= 0) return {};
-    std::chrono::duration<double> wait{0};
-    {
-      std::lock_guard lock(mutex_);
-      const auto now = std::chrono::steady_clock::now();
-      tokens_ =
-          std::min<double>(
-              burst_, tokens_ + std::chrono::duration<double>(now - refilled_).count() * qps_) -
-          1;
-      refilled_ = now;
-      if (tokens_ < 0) wait = std::chrono::duration<double>(-tokens_ / qps_);
-    }
-    std::this_thread::sleep_for(wait);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(wait);
-  }
-
- private:
-  const double qps_;
-  const int burst_;
-  std::mutex mutex_;
-  double tokens_;  // guarded by mutex_; negative while callers are in debt
-  std::chrono::steady_clock::time_point refilled_;  // guarded by mutex_
-};
 
 namespace {
 
@@ -98,7 +61,9 @@ Client::Client(std::unique_ptr<Transport> transport, ClientOptions options,
     : transport_(std::move(transport)),
       options_(std::move(options)),
       default_namespace_(std::move(namespace_name)),
-      throttle_(std::make_unique<RequestThrottle>(options_.qps, options_.burst)) {}
+      throttle_(options_.qps > 0
+                    ? std::make_unique<TokenBucketLimiter>(options_.qps, options_.burst)
+                    : nullptr) {}
 
 Client::~Client() = default;
 
@@ -107,7 +72,12 @@ ClientStats Client::stats() const { return {requests_, retries_, throttled_ms_};
 Result<HttpResponse> Client::Send(const HttpRequest& request, bool idempotent) {
   Backoff backoff(options_.retry_backoff);
   for (int attempt = 0;; ++attempt) {
-    throttled_ms_ += static_cast<uint64_t>(throttle_->Acquire().count());
+    if (throttle_) {
+      // Every attempt takes a token, retries included: a storm must not multiply our load.
+      const std::chrono::milliseconds wait = throttle_->When("");
+      throttled_ms_ += static_cast<uint64_t>(wait.count());
+      std::this_thread::sleep_for(wait);
+    }
     ++requests_;
     Result<HttpResponse> answer = transport_->RoundTrip(request);
     std::optional<std::chrono::seconds> retry_after;

@@ -36,7 +36,7 @@
 
 namespace ferry::kube {
 
-class RequestThrottle;
+class TokenBucketLimiter;
 
 struct ClientOptions {
   double qps = 50;  // sustained requests per second; 0 = unlimited
@@ -132,7 +132,7 @@ class Client {
   std::unique_ptr<Transport> transport_;
   const ClientOptions options_;
   const std::string default_namespace_;
-  std::unique_ptr<RequestThrottle> throttle_;
+  std::unique_ptr<TokenBucketLimiter> throttle_;  // null when unlimited
   std::atomic<uint64_t> requests_{0}, retries_{0}, throttled_ms_{0};
 };
 

@@ -56,10 +56,10 @@ class Action {
 using Reconciler = std::function<Result<Action>(const std::string& key)>;
 
 struct ControllerOptions {
-  std::string name = "controller";                // prefixes log lines
-  int workers = 2;                                // at least 1 is started
-  std::unique_ptr<ItemRateLimiter> rate_limiter;  // null: DefaultControllerRateLimiter()
-  std::shared_ptr<spdlog::logger> logger;         // null: no logging
+  std::string name = "controller";                  // prefixes log lines
+  int workers = 2;                                  // at least 1 is started
+  std::unique_ptr<ItemRateLimiter> rate_limiter{};  // null: DefaultControllerRateLimiter()
+  std::shared_ptr<spdlog::logger> logger{};         // null: no logging
 };
 
 // Counts since construction, for tests and metrics. Every reconcile ends in
