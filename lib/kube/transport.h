@@ -81,7 +81,10 @@ class Transport {
     // Any other status is returned whole, its body read to the end.
     Result<HttpResponse> Run(const HttpRequest& request, std::chrono::seconds idle_timeout,
                              const std::function<bool(std::string_view)>& on_data);
-    // Thread-safe; makes a running or later Run return promptly.
+    // Thread-safe; makes a running or later Run return promptly. httplib can
+    // only cut a connection that is open: a Cancel that lands while Run is
+    // still connecting takes effect when the answer's headers arrive (a watch
+    // gets them at once) or, at worst, after the idle timeout.
     void Cancel();
     bool cancelled() const { return cancelled_; }
 

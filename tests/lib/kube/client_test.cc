@@ -327,7 +327,9 @@ TEST(ClientList, FillsInApiVersionAndKindOfEachItem) {
   const std::vector<testing::RecordedRequest> requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].path, "/api/v1/namespaces/shop/pods");
+  ASSERT_EQ(requests[0].params.count("labelSelector"), 1u);
   EXPECT_EQ(requests[0].params.find("labelSelector")->second, "app in (web,db)");
+  ASSERT_EQ(requests[0].params.count("limit"), 1u);
   EXPECT_EQ(requests[0].params.find("limit")->second, "2");
 }
 
@@ -406,6 +408,27 @@ TEST(ClientAuthorization, ARotatedTokenFileIsPickedUpByTheNextRequest) {
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(Authorization(requests[0]), "Bearer first");
   EXPECT_EQ(Authorization(requests[1]), "Bearer second");
+}
+
+TEST(ClientThrottle, ABurstPassesThenRequestsAreSpacedByTheQpsLimit) {
+  ScriptedHttpServer server;
+  ScriptedAnswer ok;
+  ok.body = R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-0"}})";
+  server.Script({ok});
+  ClusterConfig config;
+  config.server = server.url();
+  ClientOptions options;
+  options.qps = 20;
+  options.burst = 5;
+  Result<std::unique_ptr<Client>> client = Client::Create(config, options);
+  ASSERT_TRUE(client) << client.error().message;
+  const auto start = steady_clock::now();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE((*client)->Get(types::Pods(), "shop", "web-0"));
+  EXPECT_EQ((*client)->stats().throttled_ms, 0u) << "the burst should pass unthrottled";
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE((*client)->Get(types::Pods(), "shop", "web-0"));
+  // Ten requests beyond the burst at 20 per second take at least half a second.
+  EXPECT_GE(steady_clock::now() - start, milliseconds(450));
+  EXPECT_GT((*client)->stats().throttled_ms, 0u);
 }
 
 }  // namespace

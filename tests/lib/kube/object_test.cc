@@ -46,6 +46,33 @@ TEST(ObjectFields, MissingOrMistypedFieldsReadAsEmpty) {
   }
 }
 
+TEST(JsonFields, ReadWhatHasTheRightTypeAndFallBackOtherwise) {
+  const Json object = Json::parse(
+      R"({"s": "text", "i": 42, "f": 1.5, "b": true, "o": {"k": "v"}, "n": null, "a": [1]})");
+  EXPECT_EQ(StringField(object, "s"), "text");
+  EXPECT_EQ(StringField(object, "i"), "");
+  EXPECT_EQ(StringField(object, "missing", "fallback"), "fallback");
+  EXPECT_EQ(StringField(object, "n", "fallback"), "fallback");
+  EXPECT_EQ(IntField(object, "i"), 42);
+  EXPECT_EQ(IntField(object, "f", -1), -1);  // not an integer
+  EXPECT_EQ(IntField(object, "s", -1), -1);
+  EXPECT_TRUE(BoolField(object, "b"));
+  EXPECT_TRUE(BoolField(object, "s", true));
+  EXPECT_FALSE(BoolField(object, "i"));
+  EXPECT_EQ(ObjectField(object, "o"), Json::parse(R"({"k": "v"})"));
+  EXPECT_EQ(ObjectField(object, "a"), Json::object());
+  EXPECT_EQ(ObjectField(object, "missing"), Json::object());
+}
+
+TEST(JsonFields, AReceiverThatIsNotAnObjectGivesTheFallback) {
+  for (const Json& receiver : {Json(), Json::array({1, 2}), Json("s"), Json(3)}) {
+    EXPECT_EQ(StringField(receiver, "k", "f"), "f") << receiver.dump();
+    EXPECT_EQ(IntField(receiver, "k", 7), 7) << receiver.dump();
+    EXPECT_FALSE(BoolField(receiver, "k")) << receiver.dump();
+    EXPECT_EQ(ObjectField(receiver, "k"), Json::object()) << receiver.dump();
+  }
+}
+
 TEST(ObjectFields, ADeletionTimestampMeansBeingDeleted) {
   Json pod = Pod();
   pod["metadata"]["deletionTimestamp"] = "2024-05-01T10:00:00Z";
@@ -121,7 +148,16 @@ TEST(ControllerKeyOf, OnlyTheControllingOwnerOfThatKindCounts) {
             std::nullopt);
 }
 
-TEST(ControllerKeyOf, ACLusterScopedObjectGivesTheBareOwnerName) {
+TEST(ControllerKeyOf, MistypedOwnerReferencesAreSkippedNotThrownOn) {
+  const Json pod = Json::parse(R"({"metadata": {"namespace": "shop", "ownerReferences": [
+    "not an object", {"kind": "ModelVersion", "name": "x", "controller": "true"},
+    {"kind": "ModelVersion", "name": "real", "controller": true}]}})");
+  std::optional<std::string> key;
+  EXPECT_NO_THROW(key = ControllerKeyOf(pod, "ModelVersion"));
+  EXPECT_EQ(key, "shop/real");
+}
+
+TEST(ControllerKeyOf, AClusterScopedObjectGivesTheBareOwnerName) {
   const Json node = Json::parse(R"({"metadata": {"name": "n", "ownerReferences": [
     {"kind": "ModelNode", "name": "mn", "uid": "1", "controller": true}]}})");
   EXPECT_EQ(ControllerKeyOf(node, "ModelNode"), "mn");
@@ -257,6 +293,18 @@ TEST(Conditions, FindConditionReadsWhatWasSet) {
   EXPECT_EQ(found->message, "waiting for nodes");
   EXPECT_EQ(FindCondition(status, "Degraded"), std::nullopt);
   EXPECT_EQ(FindCondition(Json::parse(R"({"conditions": "broken"})"), "Ready"), std::nullopt);
+}
+
+TEST(Conditions, MistypedEntriesAreNotThrownOn) {
+  Json status = Json::parse(R"({"conditions": ["junk", {"type": 5}, {"type": "Ready",
+      "status": "True", "reason": "Done", "message": "", "lastTransitionTime": "t0"}]})");
+  std::optional<Condition> found;
+  EXPECT_NO_THROW(found = FindCondition(status, "Ready"));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->reason, "Done");
+  bool changed = true;
+  EXPECT_NO_THROW(changed = SetCondition(status, Ready("True", "Done"), At(1000)));
+  EXPECT_FALSE(changed);
 }
 
 TEST(Conditions, AStatusWithoutAConditionsListGetsOne) {
