@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/kube/api_error.h"
+#include "lib/kube/client_metrics.h"
 #include "lib/kube/rate_limiter.h"
 
 namespace ferry::kube {
@@ -79,7 +80,12 @@ Result<HttpResponse> Client::Send(const HttpRequest& request, bool idempotent) {
       std::this_thread::sleep_for(wait);
     }
     ++requests_;
+    const auto sent_at = std::chrono::steady_clock::now();
     Result<HttpResponse> answer = transport_->RoundTrip(request);
+    if (options_.metrics != nullptr) {
+      options_.metrics->Observe(request.method, answer ? answer->status : 0,
+                                std::chrono::steady_clock::now() - sent_at);
+    }
     std::optional<std::chrono::seconds> retry_after;
     bool retry = false;
     std::string why;
@@ -101,6 +107,7 @@ Result<HttpResponse> Client::Send(const HttpRequest& request, bool idempotent) {
     std::chrono::milliseconds wait = backoff.Next();
     if (retry_after) wait = std::max<std::chrono::milliseconds>(wait, *retry_after);
     ++retries_;
+    if (options_.metrics != nullptr) options_.metrics->CountRetry();
     if (options_.log) options_.log->warn("{}; retrying in {} ms", why, wait.count());
     std::this_thread::sleep_for(wait);
   }

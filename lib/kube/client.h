@@ -36,6 +36,7 @@
 
 namespace ferry::kube {
 
+class ClientMetrics;
 class TokenBucketLimiter;
 
 struct ClientOptions {
@@ -46,6 +47,7 @@ struct ClientOptions {
                               .max = std::chrono::milliseconds(10'000)};
   TransportOptions transport{};
   std::shared_ptr<spdlog::logger> log{};  // retries are logged at warn; may be null
+  ClientMetrics* metrics = nullptr;       // may be null; must outlive the client
 };
 
 struct ListOptions {

@@ -4,6 +4,12 @@
 
 namespace ferry::kube {
 
+void StripManagedFields(Json& object) {
+  if (auto metadata = object.find("metadata"); metadata != object.end() && metadata->is_object()) {
+    metadata->erase("managedFields");
+  }
+}
+
 Informer::Informer(Client& client, InformerOptions options)
     : client_(client), options_(std::move(options)) {}
 
@@ -66,15 +72,24 @@ Status Informer::ListIntoStore(std::string& resource_version) {
   list_options.label_selector = options_.label_selector;
   list_options.field_selector = options_.field_selector;
   list_options.limit = options_.page_size;
-  Result<ObjectList> list = client_.ListAll(options_.type, options_.namespace_name, list_options);
-  if (!list) return list.error();
+  // Page by page, each transformed as it arrives, so that the peak is the
+  // cache's size plus one page rather than every page untransformed.
   std::vector<ObjectPtr> objects;
-  objects.reserve(list->items.size());
-  for (Json& item : list->items) objects.push_back(std::make_shared<const Json>(std::move(item)));
+  std::string list_version;
+  do {
+    Result<ObjectList> page = client_.List(options_.type, options_.namespace_name, list_options);
+    if (!page) return page.error();
+    if (list_version.empty()) list_version = page->resource_version;
+    for (Json& item : page->items) {
+      if (options_.transform) options_.transform(item);
+      objects.push_back(std::make_shared<const Json>(std::move(item)));
+    }
+    list_options.continue_token = page->continue_token;
+  } while (!list_options.continue_token.empty());
   store_.Replace(std::move(objects), [&](const ObjectPtr& old_object, const ObjectPtr& object) {
     Notify(old_object, object);
   });
-  resource_version = list->resource_version;
+  resource_version = list_version;
   {
     std::lock_guard lock(mutex_);
     ++stats_.lists;
@@ -86,6 +101,7 @@ Status Informer::ListIntoStore(std::string& resource_version) {
 
 void Informer::Apply(WatchEvent&& event) {
   if (event.type == WatchEventType::kBookmark) return;
+  if (options_.transform) options_.transform(event.object);
   auto object = std::make_shared<const Json>(std::move(event.object));
   if (event.type == WatchEventType::kDeleted) {
     ObjectPtr old_object = store_.Remove(ObjectKey(*object));

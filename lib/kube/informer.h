@@ -42,6 +42,9 @@ struct EventHandlers {
   std::function<void(const ObjectPtr& last_known)> on_delete;
 };
 
+// Removes metadata.managedFields (see InformerOptions::transform).
+void StripManagedFields(Json& object);
+
 struct InformerOptions {
   ResourceType type;
   std::string namespace_name;  // "" = all namespaces (or cluster-scoped)
@@ -57,6 +60,10 @@ struct InformerOptions {
   // Start by watching from this version instead of listing (a restarted
   // process that knows where it stopped). A 410 falls back to a list.
   std::string resume_resource_version;
+  // Applied to each object before it enters the cache. By default the
+  // managedFields are dropped: nearly half the memory of a cached object, and
+  // no reconciler reads them (server-side apply sends intent, not the cache).
+  std::function<void(Json&)> transform = StripManagedFields;
   std::shared_ptr<spdlog::logger> log{};  // may be null
 };
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "lib/kube/api_error.h"
+#include "lib/kube/client_metrics.h"
 #include "tests/lib/kube/scripted_http_server.h"
 #include "tests/support/temp_dir.h"
 
@@ -429,6 +430,31 @@ TEST(ClientThrottle, ABurstPassesThenRequestsAreSpacedByTheQpsLimit) {
   // Ten requests beyond the burst at 20 per second take at least half a second.
   EXPECT_GE(steady_clock::now() - start, milliseconds(450));
   EXPECT_GT((*client)->stats().throttled_ms, 0u);
+}
+
+TEST(ClientMetrics, CountsEveryAttemptByVerbAndStatus) {
+  MetricsRegistry registry;
+  ClientMetrics metrics(registry);
+  ScriptedHttpServer server;
+  server.Script(
+      {Answer(429, StatusBody(429, "TooManyRequests", "slow down"), {{"Retry-After", "0"}}),
+       Answer(200, kPod)});
+  ClientOptions options = QuickRetries();
+  options.metrics = &metrics;
+  std::unique_ptr<Client> client = ClientFor(server.url(), options);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Get(types::Pods(), "shop", "web-0"));
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("ferry_kube_requests_total{verb=\"GET\",code=\"429\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ferry_kube_requests_total{verb=\"GET\",code=\"200\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ferry_kube_request_retries_total 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("ferry_kube_request_duration_seconds_count{verb=\"GET\"} 2\n"),
+            std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -127,6 +127,10 @@ TEST_F(InformerTest, CacheFollowsAddsUpdatesAndDeletesAndIndexes) {
   ASSERT_TRUE(informer.WaitForSync(seconds(30)));
   EXPECT_TRUE(informer.HasSynced());
   EXPECT_EQ(FromStore(informer.store()), FreshList());
+  // The cache drops managedFields by default (nearly half of an object's memory).
+  ASSERT_TRUE(informer.store().Get(namespace_ + "/before-1"));
+  EXPECT_FALSE(ObjectField(*informer.store().Get(namespace_ + "/before-1"), "metadata")
+                   .contains("managedFields"));
 
   Create("after");
   Change("before-1");
