@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <charconv>
@@ -139,44 +138,17 @@ Result<std::unique_ptr<HealthServer>> HealthServer::Start(const std::string& hos
   // is dropped.
   server->set_keep_alive_max_count(1);
   server->set_keep_alive_timeout(1);
-  // httplib sets SO_REUSEPORT, with which a second server on the same port
-  // silently shares its traffic (two agents on one node would each answer
-  // half the scrapes); SO_REUSEADDR alone still allows a restart while old
-  // connections linger in TIME_WAIT.
-  server->set_socket_options([](int socket) {
-    const int yes = 1;
-    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  const int bound = address->port == 0
-                        ? server->bind_to_any_port(address->host)
-                        : (server->bind_to_port(address->host, address->port) ? address->port : -1);
-  if (bound < 0) {
-    return MakeError(ErrorCode::kUnavailable,
-                     "cannot listen on " + address->ToString() +
-                         " (the port is taken or the address is not this machine's); choose "
-                         "another address or port");
-  }
-  return std::make_unique<HealthServer>(StartOnly(), std::move(server), bound);
+  // A taken port is refused, not shared: two agents on one node would each
+  // answer half the scrapes.
+  Result<std::unique_ptr<HttpListener>> listener =
+      HttpListener::Start(std::move(server), address->host, address->port);
+  if (!listener) return listener.error();
+  return std::make_unique<HealthServer>(StartOnly(), std::move(*listener));
 }
 
-HealthServer::HealthServer(StartOnly, std::unique_ptr<httplib::Server> server, int port)
-    : server_(std::move(server)), port_(port) {
-  std::promise<void> stopped;
-  stopped_ = stopped.get_future().share();
-  thread_ = std::thread([this, stopped = std::move(stopped)]() mutable {
-    server_->listen_after_bind();
-    stopped.set_value();
-  });
-  // httplib's stop() does nothing until the loop runs, so a destructor that
-  // came first would wait forever.
-  while (!server_->is_running() &&
-         stopped_.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
-  }
-}
+HealthServer::HealthServer(StartOnly, std::unique_ptr<HttpListener> listener)
+    : listener_(std::move(listener)) {}
 
-HealthServer::~HealthServer() {
-  server_->stop();
-  thread_.join();
-}
+HealthServer::~HealthServer() = default;
 
 }  // namespace ferry

@@ -13,18 +13,13 @@
 #pragma once
 
 #include <functional>
-#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 
+#include "lib/common/http_listener.h"
 #include "lib/common/metrics.h"
 #include "lib/common/result.h"
-
-namespace httplib {
-class Server;
-}  // namespace httplib
 
 namespace ferry {
 
@@ -54,7 +49,7 @@ class HealthServer {
   HealthServer& operator=(const HealthServer&) = delete;
 
   // The port bound, which differs from the one asked for when that was 0.
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
 
  private:
   struct StartOnly {
@@ -62,13 +57,10 @@ class HealthServer {
   };
 
  public:
-  HealthServer(StartOnly, std::unique_ptr<httplib::Server> server, int port);
+  HealthServer(StartOnly, std::unique_ptr<HttpListener> listener);
 
  private:
-  std::unique_ptr<httplib::Server> server_;
-  const int port_;
-  std::shared_future<void> stopped_;  // ready once the listening loop returned
-  std::thread thread_;                // runs the listening loop
+  std::unique_ptr<HttpListener> listener_;
 };
 
 }  // namespace ferry

@@ -21,8 +21,8 @@ enum class ErrorCode {
   kUnavailable,       // transient (network, overload); retry with backoff
   kExpired,           // what was asked for is gone (a compacted resourceVersion); start afresh
   kPermissionDenied,  // the credentials lack the right; retrying will not help
-  kCorrupt,      // data failed verification
-  kIo,           // the operating system refused (disk full, permissions)
+  kCorrupt,           // data failed verification
+  kIo,                // the operating system refused (disk full, permissions)
   kInternal,
 };
 

@@ -1,7 +1,6 @@
 #include "lib/fetch/server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,49 +113,19 @@ Result<std::unique_ptr<RepositoryServer>> RepositoryServer::Start(
                 range.empty() ? "" : " range " + range);
     });
   }
-  // httplib sets SO_REUSEPORT, with which a second server on the same port
-  // silently shares its traffic; SO_REUSEADDR alone still allows a restart
-  // while old connections linger in TIME_WAIT.
-  server->set_socket_options([](int socket) {
-    const int yes = 1;
-    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  const int bound =
-      port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
-  if (bound < 0) {
-    return MakeError(ErrorCode::kUnavailable,
-                     "cannot listen on " + host + ":" + std::to_string(port) +
-                         " (the port is taken or the address is not this machine's); choose "
-                         "another address or port");
-  }
-  return std::make_unique<RepositoryServer>(StartOnly(), std::move(server), bound);
+  Result<std::unique_ptr<HttpListener>> listener =
+      HttpListener::Start(std::move(server), host, port);
+  if (!listener) return listener.error();
+  return std::make_unique<RepositoryServer>(StartOnly(), std::move(*listener));
 }
 
-RepositoryServer::RepositoryServer(StartOnly, std::unique_ptr<httplib::Server> server, int port)
-    : server_(std::move(server)), port_(port) {
-  std::promise<void> stopped;
-  stopped_ = stopped.get_future().share();
-  thread_ = std::thread([this, stopped = std::move(stopped)]() mutable {
-    server_->listen_after_bind();
-    stopped.set_value();
-  });
-  // httplib's stop() does nothing until the loop runs, so a Stop that came
-  // first would be lost and the destructor would wait forever.
-  while (!server_->is_running() &&
-         stopped_.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
-  }
-}
+RepositoryServer::RepositoryServer(StartOnly, std::unique_ptr<HttpListener> listener)
+    : listener_(std::move(listener)) {}
 
-RepositoryServer::~RepositoryServer() {
-  Stop();
-  thread_.join();
-}
+RepositoryServer::~RepositoryServer() = default;
 
-void RepositoryServer::Stop() {
-  server_->stop();
-  stopped_.wait();
-}
+void RepositoryServer::Stop() { listener_->Stop(); }
 
-void RepositoryServer::Wait() { stopped_.wait(); }
+void RepositoryServer::Wait() { listener_->Wait(); }
 
 }  // namespace ferry::fetch

@@ -12,16 +12,11 @@
 #include <spdlog/logger.h>
 
 #include <filesystem>
-#include <future>
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "lib/common/http_listener.h"
 #include "lib/common/result.h"
-
-namespace httplib {
-class Server;
-}  // namespace httplib
 
 namespace ferry::fetch {
 
@@ -36,7 +31,7 @@ class RepositoryServer {
   RepositoryServer(const RepositoryServer&) = delete;
   RepositoryServer& operator=(const RepositoryServer&) = delete;
 
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
   // Stops listening and waits for the requests under way to end. Safe to call
   // from any thread, more than once.
   void Stop();
@@ -50,13 +45,10 @@ class RepositoryServer {
   };
 
  public:
-  RepositoryServer(StartOnly, std::unique_ptr<httplib::Server> server, int port);
+  RepositoryServer(StartOnly, std::unique_ptr<HttpListener> listener);
 
  private:
-  std::unique_ptr<httplib::Server> server_;
-  const int port_;
-  std::shared_future<void> stopped_;  // ready once the listening loop returned
-  std::thread thread_;                // runs the listening loop
+  std::unique_ptr<HttpListener> listener_;
 };
 
 }  // namespace ferry::fetch
