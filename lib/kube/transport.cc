@@ -1,125 +1,17 @@
 #include "lib/kube/transport.h"
 
 #include <httplib.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <charconv>
 
 #include "lib/common/version.h"
 #include "lib/kube/sigpipe_guard.h"
+#include "lib/kube/tls_material.h"
 
 namespace ferry::kube {
 
-// Parsed once from the ClusterConfig. OpenSSL keeps its own references to the
-// certificate and key when a connection's context adopts them, so these may
-// outlive or predecease any connection.
-class TlsMaterial {
- public:
-  bool https = true;
-  std::string host;  // what we connect to
-  int port = 443;
-  std::string ca_pem;  // empty: the system's trust store
-  bool insecure = false;
-  std::string server_name;  // the name the certificate must carry, when not `host`
-  std::unique_ptr<X509, decltype(&X509_free)> client_cert{nullptr, &X509_free};
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> client_key{nullptr, &EVP_PKEY_free};
-
-  // A fresh store each time: a connection's context takes ownership of it.
-  X509_STORE* NewCaStore() const {
-    X509_STORE* store = X509_STORE_new();
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-        BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())), &BIO_free);
-    while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-      X509_STORE_add_cert(store, cert);
-      X509_free(cert);
-    }
-    ERR_clear_error();  // the loop ends on an expected "no start line"
-    return store;
-  }
-};
-
 namespace {
-
-Error ConfigError(const ClusterConfig& config, const std::string& what) {
-  return MakeError(ErrorCode::kInvalidArgument, config.origin + ": " + what);
-}
-
-int CountPemCertificates(const std::string& pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  int count = 0;
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-    ++count;
-    X509_free(cert);
-  }
-  ERR_clear_error();
-  return count;
-}
-
-// "https://host:port" or "https://[v6]:port"; the port defaults by scheme.
-Status ParseServer(const ClusterConfig& config, TlsMaterial& tls) {
-  std::string_view rest = config.server;
-  tls.https = rest.starts_with("https://");
-  rest.remove_prefix(tls.https ? 8 : 7);
-  if (rest.find('/') != std::string_view::npos) {
-    return ConfigError(config,
-                       "server " + config.server + " has a path; Ferry expects https://host:port");
-  }
-  std::string_view port;
-  if (rest.starts_with('[')) {
-    const size_t close = rest.find(']');
-    if (close == std::string_view::npos) return ConfigError(config, "bad server " + config.server);
-    tls.host = std::string(rest.substr(1, close - 1));
-    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
-  } else {
-    const size_t colon = rest.rfind(':');
-    tls.host = std::string(rest.substr(0, colon));
-    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
-  }
-  tls.port = tls.https ? 443 : 80;
-  if (!port.empty()) {
-    const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), tls.port);
-    if (error != std::errc() || end != port.data() + port.size() || tls.port <= 0 ||
-        tls.port > 65535) {
-      return ConfigError(config, "server " + config.server + " has a bad port");
-    }
-  }
-  if (tls.host.empty()) return ConfigError(config, "server " + config.server + " has no host");
-  return OkStatus();
-}
-
-Result<std::shared_ptr<const TlsMaterial>> ParseTls(const ClusterConfig& config) {
-  auto tls = std::make_shared<TlsMaterial>();
-  if (Status parsed = ParseServer(config, *tls); !parsed) return parsed.error();
-  tls->insecure = config.insecure_skip_tls_verify;
-  tls->server_name = config.tls_server_name;
-  tls->ca_pem = config.ca_pem;
-  if (!tls->ca_pem.empty() && CountPemCertificates(tls->ca_pem) == 0) {
-    return ConfigError(config, "the certificate authority data holds no PEM certificate");
-  }
-  if (!config.client_cert_pem.empty()) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
-        BIO_new_mem_buf(config.client_cert_pem.data(),
-                        static_cast<int>(config.client_cert_pem.size())),
-        &BIO_free);
-    tls->client_cert.reset(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
-    std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
-        BIO_new_mem_buf(config.client_key_pem.data(),
-                        static_cast<int>(config.client_key_pem.size())),
-        &BIO_free);
-    tls->client_key.reset(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-    ERR_clear_error();
-    if (!tls->client_cert) return ConfigError(config, "the client certificate is not PEM");
-    if (!tls->client_key) return ConfigError(config, "the client key is not a PEM private key");
-    if (X509_check_private_key(tls->client_cert.get(), tls->client_key.get()) != 1) {
-      ERR_clear_error();
-      return ConfigError(config, "the client key does not belong to the client certificate");
-    }
-  }
-  return std::shared_ptr<const TlsMaterial>(std::move(tls));
-}
 
 std::optional<std::chrono::seconds> ParseRetryAfter(const httplib::Response& answer) {
   if (!answer.has_header("Retry-After")) return std::nullopt;
@@ -177,7 +69,7 @@ HttpResponse ToResponse(httplib::Response& answer) {
 
 Result<std::unique_ptr<Transport>> Transport::Create(const ClusterConfig& config,
                                                      TransportOptions options) {
-  Result<std::shared_ptr<const TlsMaterial>> tls = ParseTls(config);
+  Result<std::shared_ptr<const TlsMaterial>> tls = ParseTlsMaterial(config);
   if (!tls) return tls.error();
   auto token = config.token_file.empty() ? TokenSource::Fixed(config.bearer_token)
                                          : TokenSource::FromFile(config.token_file);

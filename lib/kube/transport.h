@@ -53,7 +53,7 @@ struct TransportOptions {
 };
 
 // Certificates and keys parsed once, shared by every connection.
-class TlsMaterial;
+struct TlsMaterial;
 
 class Transport {
  public:
