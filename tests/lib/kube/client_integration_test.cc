@@ -350,6 +350,23 @@ TEST_F(ClientTest, WrongCredentialsAndUntrustedServerAreNamed) {
       << untrusted.error().message;
 }
 
+TEST_F(ClientTest, InsecureSkipTlsVerifyIsTheOnlyWayPastAnUnknownCa) {
+  ClusterConfig system_trust = ClusterAdminConfig();
+  system_trust.ca_pem.clear();  // the system's trust store knows nothing of the local CA
+  Result<std::unique_ptr<Client>> strict = Client::Create(system_trust, {.max_retries = 0});
+  ASSERT_TRUE(strict);
+  Result<Json> refused = (*strict)->Get(types::Namespaces(), "", namespace_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied) << refused.error().message;
+
+  system_trust.insecure_skip_tls_verify = true;
+  Result<std::unique_ptr<Client>> trusting = Client::Create(system_trust, {.max_retries = 0});
+  ASSERT_TRUE(trusting);
+  Result<Json> fetched = (*trusting)->Get(types::Namespaces(), "", namespace_);
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  EXPECT_EQ(Name(*fetched), namespace_);
+}
+
 TEST_F(ClientTest, RawRequestsReachAnyPath) {
   Result<HttpResponse> version = client_->Raw({"GET", "/version", "", ""}, true);
   ASSERT_TRUE(version) << version.error().message;
