@@ -27,38 +27,44 @@ Watch::~Watch() = default;
 
 void Watch::Cancel() { stream_->Cancel(); }
 
-Status Watch::HandleLine(std::string_view line, const std::function<bool(WatchEvent&&)>& on_event,
-                         bool& stop) {
+Result<WatchEvent> ParseWatchFrame(std::string_view line, const ResourceType& type) {
   Json frame = Json::parse(line, nullptr, false);
   if (frame.is_discarded() || !frame.is_object()) {
     return MakeError(ErrorCode::kUnavailable,
-                     "watch " + type_.Describe() + ": the server sent a line that is not JSON");
+                     "watch " + type.Describe() + ": the server sent a line that is not JSON");
   }
-  const std::string type = StringField(frame, "type");
+  const std::string event_name = StringField(frame, "type");
   Json& object = frame["object"];
-  if (type == "ERROR") {
+  if (event_name == "ERROR") {
     // The stream's way to say 410 Gone (and, rarely, other failures).
-    const int code = IntField(object, "code", 500);
+    const int64_t code = IntField(object, "code", 500);
     const std::string message = StringField(object, "message", "watch failed");
     const ErrorCode error_code = code == 410   ? ErrorCode::kExpired
                                  : code >= 500 ? ErrorCode::kUnavailable
                                                : ErrorCode::kInternal;
-    return MakeError(error_code, "watch " + type_.Describe() + ": " + message);
+    return MakeError(error_code, "watch " + type.Describe() + ": " + message);
   }
-  const std::optional<WatchEventType> event_type = ParseType(type);
+  const std::optional<WatchEventType> event_type = ParseType(event_name);
   if (!event_type || !object.is_object()) {
     return MakeError(ErrorCode::kUnavailable,
-                     "watch " + type_.Describe() + ": unexpected event type \"" + type + "\"");
+                     "watch " + type.Describe() + ": unexpected event type \"" + event_name + "\"");
   }
-  if (std::string version = ResourceVersionOf(object); !version.empty()) {
+  if (*event_type != WatchEventType::kBookmark) {
+    object["apiVersion"] = type.ApiVersion();
+    object["kind"] = type.kind;
+  }
+  return WatchEvent{*event_type, std::move(object)};
+}
+
+Status Watch::HandleLine(std::string_view line, const std::function<bool(WatchEvent&&)>& on_event,
+                         bool& stop) {
+  Result<WatchEvent> event = ParseWatchFrame(line, type_);
+  if (!event) return event.error();
+  if (std::string version = ResourceVersionOf(event->object); !version.empty()) {
     last_resource_version_ = std::move(version);
   }
   ++events_;
-  if (*event_type != WatchEventType::kBookmark) {
-    object["apiVersion"] = type_.ApiVersion();
-    object["kind"] = type_.kind;
-  }
-  if (!on_event(WatchEvent{*event_type, std::move(object)})) stop = true;
+  if (!on_event(std::move(*event))) stop = true;
   return OkStatus();
 }
 

@@ -44,6 +44,11 @@ struct WatchOptions {
   std::chrono::seconds idle_timeout{90};
 };
 
+// One line of a watch stream: the event, or the error an ERROR event or a
+// malformed line stands for (see the header comment). Items get their
+// apiVersion and kind, which watch events leave out.
+Result<WatchEvent> ParseWatchFrame(std::string_view line, const ResourceType& type);
+
 class Watch {
  public:
   Watch(Client& client, ResourceType type, std::string namespace_name, WatchOptions options);
