@@ -36,6 +36,10 @@ Error ConfigError(const ClusterConfig& config, const std::string& what) {
 Status ParseServer(const ClusterConfig& config, TlsMaterial& tls) {
   std::string_view rest = config.server;
   tls.https = rest.starts_with("https://");
+  if (!tls.https && !rest.starts_with("http://")) {
+    return ConfigError(config,
+                       "server \"" + config.server + "\" is not a URL; expected https://host:port");
+  }
   rest.remove_prefix(tls.https ? 8 : 7);
   if (rest.find('/') != std::string_view::npos) {
     return ConfigError(config,

@@ -54,7 +54,10 @@ std::optional<std::string> WorkQueue::Get() {
     if (waiting_.empty()) {
       ready_.wait(lock);
     } else {
-      ready_.wait_until(lock, waiting_.begin()->first);
+      // A copy: wait_until reads its deadline again after waking, and another
+      // worker may have promoted (and freed) that entry meanwhile.
+      const Clock::time_point next_due = waiting_.begin()->first;
+      ready_.wait_until(lock, next_due);
     }
   }
   std::string key = std::move(queue_.front());

@@ -672,6 +672,11 @@ TEST_F(TransportCreateTest, RefusesServersItCannotConnectTo) {
   ExpectError(Transport::Create(config), ErrorCode::kInvalidArgument, {"no host"});
   config.server = "https://[::1:6443";
   ExpectError(Transport::Create(config), ErrorCode::kInvalidArgument, {"bad server"});
+  // A ClusterConfig built by hand may lack the scheme (or be empty): named, not misread.
+  for (const char* not_a_url : {"", "ftp", "127.0.0.1:6443"}) {
+    config.server = not_a_url;
+    ExpectError(Transport::Create(config), ErrorCode::kInvalidArgument, {"is not a URL"});
+  }
 }
 
 TEST_F(TransportCreateTest, AcceptsBracketedIpv6AndDefaultPorts) {

@@ -91,6 +91,16 @@ TEST_F(ControllerTest, ReconcilesOwnersFromTheirChildrenAndSettles) {
         if (!patched) return patched.error();
         return Action::Done();
       });
+  // The informers' handlers hold the controller: stop them first, however the
+  // test ends (this guard is destroyed before the controller is).
+  struct StopInformersFirst {
+    Informer& parents;
+    Informer& children;
+    ~StopInformersFirst() {
+      parents.Stop();
+      children.Stop();
+    }
+  } stop_informers_first{parents, children};
   parents.AddEventHandlers(EnqueueObject(controller));
   children.AddEventHandlers(EnqueueController(controller, "ConfigMap"));
   parents.Start();

@@ -196,9 +196,10 @@ TEST_F(RetryStormTest, AnInformerThroughAStormStillMirrorsTheServer) {
   };
   ASSERT_TRUE(Eventually([&] {
     Result<ObjectList> truth = client_->ListAll(types::ConfigMaps(), namespace_);
+    if (!truth) return false;
     std::set<std::string> expected;
     for (const Json& item : truth->items) expected.insert(Name(item));
-    return truth && names(informer.store().List()) == expected;
+    return names(informer.store().List()) == expected;
   })) << "the informer's cache never matched the server";
   EXPECT_GT(Injected(proxy), 0u);
 }
