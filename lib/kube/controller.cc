@@ -4,12 +4,15 @@
 #include <exception>
 #include <utility>
 
+#include "lib/kube/controller_metrics.h"
+
 namespace ferry::kube {
 
 Controller::Controller(ControllerOptions options, Reconciler reconciler)
     : name_(std::move(options.name)),
       worker_count_(std::max(options.workers, 1)),
       logger_(std::move(options.logger)),
+      metrics_(options.metrics),
       reconciler_(std::move(reconciler)),
       queue_(std::move(options.rate_limiter)) {}
 
@@ -51,7 +54,12 @@ void Controller::Work() {
 
 void Controller::ProcessOne(const std::string& key) {
   ++reconciles_;
+  const auto started = std::chrono::steady_clock::now();
   Result<Action> result = Invoke(key);
+  if (metrics_ != nullptr) {
+    const char* outcome = !result.ok() ? "error" : result->requeue() ? "requeue" : "success";
+    metrics_->ObserveReconcile(name_, outcome, std::chrono::steady_clock::now() - started);
+  }
   // Each branch re-adds before Done, so a key due again at once is held as
   // dirty and handed out only after this worker lets go of it.
   if (!result.ok()) {
@@ -69,6 +77,7 @@ void Controller::ProcessOne(const std::string& key) {
     queue_.Forget(key);
   }
   queue_.Done(key);
+  if (metrics_ != nullptr) metrics_->SetQueueDepth(name_, queue_.Len());
 }
 
 Result<Action> Controller::Invoke(const std::string& key) {

@@ -37,6 +37,8 @@
 
 namespace ferry::kube {
 
+class ControllerMetrics;
+
 class Action {
  public:
   static Action Done() { return Action(false, std::chrono::milliseconds(0)); }
@@ -60,6 +62,7 @@ struct ControllerOptions {
   int workers = 2;                                  // at least 1 is started
   std::unique_ptr<ItemRateLimiter> rate_limiter{};  // null: DefaultControllerRateLimiter()
   std::shared_ptr<spdlog::logger> logger{};         // null: no logging
+  ControllerMetrics* metrics = nullptr;             // null: none; must outlive the controller
 };
 
 // Counts since construction, for tests and metrics. Every reconcile ends in
@@ -100,6 +103,7 @@ class Controller {
   const std::string name_;
   const int worker_count_;
   const std::shared_ptr<spdlog::logger> logger_;
+  ControllerMetrics* const metrics_;
   const Reconciler reconciler_;
   WorkQueue queue_;
 

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "lib/kube/controller_metrics.h"
+
 namespace ferry::kube {
 namespace {
 
@@ -150,6 +152,40 @@ TEST(Controller, RequeueAfterRunsTheKeyAgainAfterTheDelay) {
   EXPECT_EQ(stats.reconciles, 2u);
   EXPECT_EQ(stats.requeues, 1u);
   EXPECT_EQ(stats.errors, 0u);
+}
+
+TEST(Controller, ReportsOutcomesAndDurationsToItsMetrics) {
+  MetricsRegistry registry;
+  ControllerMetrics metrics(registry);
+  ControllerOptions options = Options(1);
+  options.name = "counted";
+  options.metrics = &metrics;
+  std::atomic<int> calls{0};
+  Controller controller(std::move(options), [&](const std::string&) -> Result<Action> {
+    const int call = ++calls;
+    if (call == 1) return MakeError(ErrorCode::kUnavailable, "not yet");
+    if (call == 2) return Action::RequeueAfter(milliseconds(1));
+    return Action::Done();
+  });
+  controller.Enqueue("a");
+  controller.Start();
+  ASSERT_TRUE(WaitUntil([&] { return controller.Stats().reconciles == 3; }));
+  controller.Stop();
+  const std::string text = registry.Render();
+  for (const char* result : {"error", "requeue", "success"}) {
+    EXPECT_NE(text.find("ferry_controller_reconcile_total{controller=\"counted\",result=\"" +
+                        std::string(result) + "\"} 1\n"),
+              std::string::npos)
+        << result << " in\n"
+        << text;
+  }
+  EXPECT_NE(
+      text.find("ferry_controller_reconcile_duration_seconds_count{controller=\"counted\"} 3\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ferry_controller_queue_depth{controller=\"counted\"} 0\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(Controller, EnqueueAfterWaitsBeforeTheFirstReconcile) {
