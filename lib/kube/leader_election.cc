@@ -1,7 +1,10 @@
 #include "lib/kube/leader_election.h"
 
+#include <algorithm>
 #include <random>
 #include <thread>
+
+#include "lib/kube/watch.h"
 
 namespace ferry::kube {
 namespace {
@@ -45,7 +48,8 @@ LeaderElector::LeaderElector(Client& client, LeaderElectionOptions options)
 
 bool LeaderElector::Sleep(std::chrono::milliseconds duration) {
   std::unique_lock lock(mutex_);
-  wake_.wait_for(lock, duration, [&] { return stopping_.load(); });
+  wake_.wait_for(lock, duration, [&] { return stopping_ || released_seen_; });
+  released_seen_ = false;
   return !stopping_;
 }
 
@@ -74,23 +78,16 @@ Result<bool> LeaderElector::TryAcquireOrRenew() {
         {"spec", SpecOf(mine)}};
     Result<Json> created = client_.Create(leases, lease);
     if (!created) return created.error();
-    observed_ = mine;
-    observed_at_ = std::chrono::steady_clock::now();
-    observed_resource_version_ = ResourceVersionOf(*created);
+    Observe(mine, ResourceVersionOf(*created), /*wrote=*/true);
     return true;
   }
   if (!current) return current.error();
 
   const LeaseRecord record = ReadRecord(*current);
-  if (!observed_ || !(*observed_ == record)) {
-    observed_ = record;
-    observed_at_ = std::chrono::steady_clock::now();
-  }
-  observed_resource_version_ = ResourceVersionOf(*current);
+  Observe(record, ResourceVersionOf(*current), /*wrote=*/false);
   const bool ours = record.holder == options_.identity;
-  if (!record.holder.empty() && !ours) {
-    const auto expires = observed_at_ + std::chrono::seconds(record.lease_duration_seconds);
-    if (std::chrono::steady_clock::now() < expires) return false;  // held, and not expired
+  if (const auto until_expiry = UntilExpiry(); until_expiry && until_expiry->count() > 0) {
+    return false;  // held by another, and not expired
   }
 
   LeaseRecord mine{options_.identity, duration_seconds, ours ? record.acquire_time : now_text,
@@ -103,22 +100,84 @@ Result<bool> LeaderElector::TryAcquireOrRenew() {
     if (updated.error().code == ErrorCode::kConflict) return false;
     return updated.error();
   }
-  observed_ = mine;
-  observed_at_ = std::chrono::steady_clock::now();
-  observed_resource_version_ = ResourceVersionOf(*updated);
+  Observe(mine, ResourceVersionOf(*updated), /*wrote=*/true);
   return true;
 }
 
+void LeaderElector::Observe(const LeaseRecord& record, std::string resource_version, bool wrote) {
+  std::lock_guard lock(observed_mutex_);
+  if (wrote || !observed_.record || !(*observed_.record == record)) {
+    observed_.record = record;
+    observed_.at = std::chrono::steady_clock::now();
+  }
+  observed_.resource_version = std::move(resource_version);
+}
+
+LeaderElector::Observation LeaderElector::Observed() const {
+  std::lock_guard lock(observed_mutex_);
+  return observed_;
+}
+
+std::optional<std::chrono::milliseconds> LeaderElector::UntilExpiry() const {
+  const Observation seen = Observed();
+  if (!seen.record || seen.record->holder.empty() || seen.record->holder == options_.identity) {
+    return std::nullopt;
+  }
+  const auto expires = seen.at + std::chrono::seconds(seen.record->lease_duration_seconds);
+  return std::chrono::ceil<std::chrono::milliseconds>(expires - std::chrono::steady_clock::now());
+}
+
+void LeaderElector::WatchLease(std::stop_token stop) {
+  std::mutex watch_mutex;
+  Watch* current = nullptr;
+  std::stop_callback cancel(stop, [&] {
+    std::lock_guard lock(watch_mutex);
+    if (current != nullptr) current->Cancel();
+  });
+  while (!stop.stop_requested()) {
+    WatchOptions options;
+    options.field_selector = "metadata.name=" + options_.lease_name;
+    options.idle_timeout = std::chrono::seconds(30);
+    Watch watch(client_, types::Leases(), options_.lease_namespace, options);
+    {
+      std::lock_guard lock(watch_mutex);
+      if (stop.stop_requested()) return;
+      current = &watch;
+    }
+    (void)watch.Run([&](WatchEvent&& event) {
+      if (event.type == WatchEventType::kAdded || event.type == WatchEventType::kModified) {
+        const LeaseRecord record = ReadRecord(event.object);
+        Observe(record, ResourceVersionOf(event.object), /*wrote=*/false);
+        if (record.holder.empty()) {
+          {
+            std::lock_guard lock(mutex_);
+            released_seen_ = true;
+          }
+          wake_.notify_all();
+        }
+      }
+      return !stop.stop_requested();
+    });
+    {
+      std::lock_guard lock(watch_mutex);
+      current = nullptr;
+    }
+    // A failed watch only costs precision: polling goes on meanwhile.
+    if (!stop.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 void LeaderElector::Release() {
-  if (!observed_ || observed_->holder != options_.identity) return;
+  const Observation seen = Observed();
+  if (!seen.record || seen.record->holder != options_.identity) return;
   const auto now_text = FormatMicroTime(std::chrono::system_clock::now());
-  const LeaseRecord released{"", 1, now_text, now_text, observed_->transitions};
+  const LeaseRecord released{"", 1, now_text, now_text, seen.record->transitions};
   Json lease = {{"apiVersion", "coordination.k8s.io/v1"},
                 {"kind", "Lease"},
                 {"metadata",
                  {{"name", options_.lease_name},
                   {"namespace", options_.lease_namespace},
-                  {"resourceVersion", observed_resource_version_}}},
+                  {"resourceVersion", seen.resource_version}}},
                 {"spec", SpecOf(released)}};
   // With our last resourceVersion: if someone took the Lease meanwhile, leave it to them.
   if (Result<Json> updated = client_.Update(types::Leases(), lease); !updated && options_.log) {
@@ -135,15 +194,26 @@ Status LeaderElector::Run(const std::function<void(std::stop_token)>& lead) {
   };
   const std::string lease = options_.lease_namespace + "/" + options_.lease_name;
 
-  // Campaign.
-  while (true) {
-    if (stopping_) return OkStatus();
-    Result<bool> acquired = TryAcquireOrRenew();
-    if (acquired && *acquired) break;
-    if (!acquired && options_.log) {
-      options_.log->warn("leader election on Lease {}: {}", lease, acquired.error().message);
+  // Campaign: poll every retry period, and try again the moment the Lease
+  // held by another expires by our clock.
+  {
+    std::jthread lease_watch([this](std::stop_token stop) { WatchLease(stop); });
+    while (true) {
+      if (stopping_) return OkStatus();
+      Result<bool> acquired = TryAcquireOrRenew();
+      if (acquired && *acquired) break;
+      std::chrono::milliseconds wait = jittered(options_.retry_period);
+      if (!acquired) {
+        if (options_.log) {
+          options_.log->warn("leader election on Lease {}: {}", lease, acquired.error().message);
+        }
+      } else if (const auto until_expiry = UntilExpiry()) {
+        // A few milliseconds late rather than early; never a busy loop.
+        wait = std::clamp(*until_expiry + std::chrono::milliseconds(5),
+                          std::chrono::milliseconds(5), wait);
+      }
+      if (!Sleep(wait)) return OkStatus();
     }
-    if (!Sleep(jittered(options_.retry_period))) return OkStatus();
   }
   if (options_.log) options_.log->info("{} now leads through Lease {}", options_.identity, lease);
 

@@ -14,7 +14,9 @@
 // is triggered by a watchdog even while a renewal request still hangs, so the
 // old leader has stopped before any other candidate can see the Lease as
 // expired. On Stop, a leader releases the Lease (empty holder) so that a
-// successor takes over at once instead of after lease_duration.
+// successor takes over at once instead of after lease_duration. Candidates
+// watch the Lease while they wait (see WatchLease), so a dead leader is
+// replaced one lease duration after its last renewal, not a poll later.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -73,20 +75,39 @@ class LeaderElector {
   // One attempt to take or keep the Lease; true when we hold it afterwards.
   Result<bool> TryAcquireOrRenew();
   void Release();
-  // Waits, waking early when stopping; false when stopping.
+  // Waits, waking early when stopping or when the Lease was released; false
+  // when stopping.
   bool Sleep(std::chrono::milliseconds duration);
 
   Client& client_;
   const LeaderElectionOptions options_;
   std::atomic<bool> leading_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> released_seen_{false};  // the watch saw the Lease given up: try at once
   std::mutex mutex_;
   std::condition_variable wake_;
 
-  // What we last saw of the Lease, and when by our clock (see the header comment).
-  std::optional<LeaseRecord> observed_;
-  std::chrono::steady_clock::time_point observed_at_{};
-  std::string observed_resource_version_;
+  // What we last saw of the Lease, and when by our clock (see the header
+  // comment). Written by the campaign and by the Lease watch.
+  struct Observation {
+    std::optional<LeaseRecord> record;
+    std::chrono::steady_clock::time_point at{};
+    std::string resource_version;
+  };
+  // Records a Lease as read; `wrote`: we just wrote it, so it is fresh now.
+  void Observe(const LeaseRecord& record, std::string resource_version, bool wrote);
+  Observation Observed() const;
+  // How long until the Lease, held by another, expires by our clock; nullopt
+  // when nobody else holds it.
+  std::optional<std::chrono::milliseconds> UntilExpiry() const;
+  // While campaigning, follows the Lease with a watch, so that each renewal is
+  // seen as it happens and its expiry counted from then, not from our next
+  // poll up to a retry period later: a dead leader is replaced one lease
+  // duration after its last renewal.
+  void WatchLease(std::stop_token stop);
+
+  mutable std::mutex observed_mutex_;
+  Observation observed_;  // guarded by observed_mutex_
 };
 
 }  // namespace ferry::kube

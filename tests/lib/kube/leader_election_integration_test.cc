@@ -120,10 +120,11 @@ TEST_F(LeaderElectionTest, ExactlyOneLeadsAndAKilledLeaderIsReplacedWithinTheLea
   const double handover_ms = static_cast<double>(took_over_at - killed_at) / 1e6;
   std::printf("handover after SIGKILL: %.0f ms (lease %d ms, retry %d ms)\n", handover_ms, kLeaseMs,
               kRetryMs);
-  // The successor waits for the Lease to expire by its own clock, noticed on
-  // one of its retries; the bound allows for that retry and a loaded machine.
+  // The successor watches the Lease, so it counts the lease duration from the
+  // dead leader's last renewal, which came before the kill: the handover is
+  // within the lease duration, give or take a loaded machine's scheduling.
   EXPECT_GT(handover_ms, 0);
-  EXPECT_LT(handover_ms, kLeaseMs + 1.2 * kRetryMs + 1500);
+  EXPECT_LT(handover_ms, kLeaseMs + 500);
   ExpectNoOverlap();
 }
 
@@ -147,7 +148,7 @@ TEST_F(LeaderElectionTest, ALeaderStoppedGracefullyReleasesTheLeaseAtOnce) {
   }
   const double handover_ms = static_cast<double>(took_over_at - stopped_at) / 1e6;
   std::printf("handover after SIGTERM: %.0f ms (lease %d ms)\n", handover_ms, kLeaseMs);
-  // Released, not expired: the successor needs only its next retry.
+  // Released, not expired: the successor sees the release and tries at once.
   EXPECT_LT(handover_ms, kLeaseMs);
   ExpectNoOverlap();
 
