@@ -87,7 +87,6 @@ int main(int argc, char** argv) {
     sigwait(&term, &signal);
     (*elector)->Stop();
   });
-  on_sigterm.detach();
 
   const ferry::Status ended = (*elector)->Run([&](std::stop_token stop) {
     while (!stop.stop_requested()) {
@@ -97,6 +96,10 @@ int main(int argc, char** argv) {
                              std::to_string(NowNanos()));
     }
   });
+  // Joined, not detached, so that a late Stop never touches a destroyed
+  // elector: when leadership ended without SIGTERM, send it to ourselves.
+  kill(getpid(), SIGTERM);
+  on_sigterm.join();
   AppendLine(log_fd, "stopped " + identity + " " + std::to_string(NowNanos()));
   close(log_fd);
   return ended.ok() ? 0 : 1;
