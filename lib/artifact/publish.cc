@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 
 #include <chrono>
-#include <ctime>
 #include <map>
 #include <set>
 
 #include "lib/artifact/objects.h"
 #include "lib/artifact/repository_layout.h"
 #include "lib/common/file.h"
+#include "lib/common/utc_time.h"
 #include "lib/delta/delta.h"
 
 namespace ferry {
@@ -21,15 +21,6 @@ struct InputFile {
   std::string path;   // in the model
   fs::path location;  // on disk
 };
-
-std::string NowUtc() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
 
 // Regular files only: a symlink in a published model would mean different
 // bytes on every machine, so it is refused rather than followed.
@@ -230,7 +221,7 @@ Result<PublishReport> Publish(const PublishOptions& options, const SigningKey& k
   Manifest& manifest = report.manifest;
   manifest.model = options.model;
   manifest.version = options.version;
-  manifest.created = NowUtc();
+  manifest.created = FormatTime(std::chrono::system_clock::now());
   manifest.chunk_size = options.chunk_size;
   for (const InputFile& input : *inputs) {
     Result<Blob> blob =

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "lib/common/utc_time.h"
+
 namespace ferry::kube {
 
 using Json = nlohmann::json;
@@ -41,12 +43,6 @@ std::pair<std::string, std::string> SplitObjectKey(std::string_view key);
 void SetControllerReference(Json& object, const Json& owner);
 // The namespace-local key of the controlling owner of `kind`, if any.
 std::optional<std::string> ControllerKeyOf(const Json& object, std::string_view kind);
-
-// Time as the API writes it: RFC 3339 in UTC, to the second ("Time") or the
-// microsecond ("MicroTime", as Leases and Events need).
-std::string FormatTime(std::chrono::system_clock::time_point time);
-std::string FormatMicroTime(std::chrono::system_clock::time_point time);
-std::optional<std::chrono::system_clock::time_point> ParseTime(std::string_view text);
 
 // One entry of status.conditions, as the API conventions define it.
 struct Condition {

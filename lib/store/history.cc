@@ -1,8 +1,6 @@
 #include "lib/store/history.h"
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "lib/common/file.h"
@@ -69,15 +67,6 @@ Status SaveHistory(const std::filesystem::path& state, const History& history) {
   }
   return WriteFileAtomically(
       state, nlohmann::json{{"format", kFormat}, {"activations", activations}}.dump(1) + "\n");
-}
-
-std::string UtcNow() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 }  // namespace ferry::store

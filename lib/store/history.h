@@ -39,7 +39,4 @@ struct History {
 Result<History> LoadHistory(const std::filesystem::path& state);
 Status SaveHistory(const std::filesystem::path& state, const History& history);
 
-// Now, as RFC 3339 in UTC to the second.
-std::string UtcNow();
-
 }  // namespace ferry::store

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <set>
 
 #include "lib/common/file.h"
+#include "lib/common/utc_time.h"
 #include "lib/store/current_link.h"
 #include "lib/store/history.h"
 #include "lib/store/tree.h"
@@ -81,7 +83,7 @@ Status RollForward(const ModelLayout& layout, const Journal& journal) {
   // Already at the front means a previous roll-forward got this far; keeping
   // its timestamp keeps this step idempotent.
   if (updated.activations.empty() || updated.activations.front().version != version) {
-    updated.RecordActivation(version, UtcNow());
+    updated.RecordActivation(version, FormatTime(std::chrono::system_clock::now()));
   }
   if (journal.keep) updated.Truncate(static_cast<size_t>(*journal.keep));
   if (updated != *history) {

@@ -169,41 +169,6 @@ system_clock::time_point At(int64_t unix_seconds, int64_t micros = 0) {
   return system_clock::time_point(seconds(unix_seconds)) + microseconds(micros);
 }
 
-TEST(ApiTime, FormatsInUtcToTheSecondOrTheMicrosecond) {
-  // 2024-02-29T13:14:15Z, a leap day.
-  const auto time = At(1709212455, 123456);
-  EXPECT_EQ(FormatTime(time), "2024-02-29T13:14:15Z");
-  EXPECT_EQ(FormatMicroTime(time), "2024-02-29T13:14:15.123456Z");
-  EXPECT_EQ(FormatMicroTime(At(1709212455, 7)), "2024-02-29T13:14:15.000007Z");
-  EXPECT_EQ(FormatTime(At(0)), "1970-01-01T00:00:00Z");
-}
-
-TEST(ApiTime, FormatTimeTruncatesRatherThanRounds) {
-  EXPECT_EQ(FormatTime(At(1709212455, 999999)), "2024-02-29T13:14:15Z");
-}
-
-TEST(ApiTime, RoundTrips) {
-  const auto time = At(1709212455, 123456);
-  EXPECT_EQ(ParseTime(FormatMicroTime(time)), time);
-  EXPECT_EQ(ParseTime(FormatTime(time)), At(1709212455));
-}
-
-TEST(ApiTime, ReadsFractionsOfAnyLength) {
-  EXPECT_EQ(ParseTime("2024-02-29T13:14:15.5Z"), At(1709212455, 500000));
-  EXPECT_EQ(ParseTime("2024-02-29T13:14:15.000001Z"), At(1709212455, 1));
-  // Nanoseconds (as Go may write them) are cut to microseconds.
-  EXPECT_EQ(ParseTime("2024-02-29T13:14:15.123456789Z"), At(1709212455, 123456));
-}
-
-TEST(ApiTime, RefusesAnythingButUtcRfc3339) {
-  EXPECT_EQ(ParseTime("2024-02-29T13:14:15+02:00"), std::nullopt);
-  EXPECT_EQ(ParseTime("2024-02-29T13:14:15.5-07:00"), std::nullopt);
-  EXPECT_EQ(ParseTime("2024-02-29T13:14:15"), std::nullopt);  // no zone at all
-  EXPECT_EQ(ParseTime("2024-02-29T13:14:15Zjunk"), std::nullopt);
-  EXPECT_EQ(ParseTime("yesterday"), std::nullopt);
-  EXPECT_EQ(ParseTime(""), std::nullopt);
-}
-
 // ----- conditions -----
 
 Condition Ready(const std::string& status, const std::string& reason = "Reason",
