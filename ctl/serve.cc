@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "ctl/command.h"
+#include "lib/common/listen_address.h"
 #include "lib/common/log.h"
 #include "lib/fetch/server.h"
 
@@ -17,20 +18,12 @@ Command AddServeCommand(CLI::App& parent) {
   app->add_option("--repo", *repository, "repository folder")
       ->required()
       ->check(CLI::ExistingDirectory);
-  app->add_option("--listen", *listen, "HOST:PORT to listen on (port 0 picks one)")
+  app->add_option("--listen", *listen,
+                  "HOST:PORT, [IPV6]:PORT or :PORT to listen on (port 0 picks one)")
       ->capture_default_str();
   return {app, [=]() {
-            const size_t colon = listen->rfind(':');
-            int port = -1;
-            if (colon != std::string::npos) {
-              try {
-                port = std::stoi(listen->substr(colon + 1));
-              } catch (const std::exception&) {
-              }
-            }
-            if (colon == std::string::npos || port < 0 || port > 65535) {
-              return UsageError(*app, "--listen must be HOST:PORT, got '" + *listen + "'");
-            }
+            Result<ListenAddress> address = ParseListenAddress(*listen);
+            if (!address) return UsageError(*app, "--listen: " + address.error().message);
             // Block the stop signals in every thread (the server's included) so
             // that this thread alone receives them through sigwait.
             sigset_t stop_signals;
@@ -40,10 +33,11 @@ Command AddServeCommand(CLI::App& parent) {
             pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
             auto log = MakeLogger("serve", LogFormat::kText);
             auto server =
-                fetch::RepositoryServer::Start(*repository, listen->substr(0, colon), port, log);
+                fetch::RepositoryServer::Start(*repository, address->host, address->port, log);
             if (!server) return Fail(*app, server.error());
-            std::cout << "serving " << *repository << " on http://" << listen->substr(0, colon)
-                      << ":" << (*server)->port() << "/" << std::endl;
+            const ListenAddress bound{address->host, (*server)->port()};
+            std::cout << "serving " << *repository << " on http://" << bound.ToString() << "/"
+                      << std::endl;
             int received = 0;
             sigwait(&stop_signals, &received);
             log->info("stopping on signal {}", received);

@@ -6,18 +6,17 @@
 namespace ferry {
 
 Result<std::unique_ptr<HttpListener>> HttpListener::Start(std::unique_ptr<httplib::Server> server,
-                                                          const std::string& host, int port) {
+                                                          const ListenAddress& address) {
   server->set_socket_options([](int socket) {
     const int yes = 1;
     ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  const int bound =
-      port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
+  const int bound = address.port == 0
+                        ? server->bind_to_any_port(address.host)
+                        : (server->bind_to_port(address.host, address.port) ? address.port : -1);
   if (bound < 0) {
-    const bool ipv6 = host.find(':') != std::string::npos;
-    const std::string address = (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
     return MakeError(ErrorCode::kUnavailable,
-                     "cannot listen on " + address +
+                     "cannot listen on " + address.ToString() +
                          " (the port is taken or the address is not this machine's); choose "
                          "another address or port");
   }

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "lib/common/listen_address.h"
 #include "lib/common/result.h"
 
 namespace httplib {
@@ -26,9 +27,9 @@ class HttpListener {
  public:
   // Binds `server`, whose handlers are already set, and serves it. Port 0
   // picks a free port. A refusal (taken port, foreign address) is kUnavailable
-  // naming `host:port`.
+  // naming the address.
   static Result<std::unique_ptr<HttpListener>> Start(std::unique_ptr<httplib::Server> server,
-                                                     const std::string& host, int port);
+                                                     const ListenAddress& address);
   ~HttpListener();  // stops and joins
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;

@@ -114,7 +114,7 @@ Result<std::unique_ptr<RepositoryServer>> RepositoryServer::Start(
     });
   }
   Result<std::unique_ptr<HttpListener>> listener =
-      HttpListener::Start(std::move(server), host, port);
+      HttpListener::Start(std::move(server), {host, port});
   if (!listener) return listener.error();
   return std::make_unique<RepositoryServer>(StartOnly(), std::move(*listener));
 }
