@@ -4,9 +4,9 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
-#include <charconv>
 #include <string>
 
+#include "lib/common/http_exchange.h"
 #include "lib/common/version.h"
 #include "lib/fetch/content_range.h"
 #include "lib/fetch/relative_path.h"
@@ -14,32 +14,12 @@
 namespace ferry::fetch {
 namespace {
 
-// Retry-After in its delta-seconds form (an HTTP date is left to the backoff).
-std::chrono::milliseconds RetryAfter(const httplib::Response& answer) {
-  const std::string value = answer.get_header_value("Retry-After");
-  uint64_t seconds = 0;
-  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (value.empty() || error != std::errc() || end != value.data() + value.size()) return {};
-  constexpr uint64_t kDay = 24 * 60 * 60;  // the backoff caps it far lower; this avoids overflow
-  return std::chrono::seconds(std::min(seconds, kDay));
-}
-
 // A transport failure in words, and whether another attempt may get through.
 Attempt TransportFailure(httplib::Error error, long verify_result, const std::string& url) {
   auto fail = [&](ErrorCode code, const std::string& what, bool transient) {
     return Attempt{MakeError(code, "GET " + url + ": " + what), transient};
   };
   switch (error) {
-    case httplib::Error::Connection:
-      return fail(ErrorCode::kUnavailable, "could not connect", true);
-    case httplib::Error::ConnectionTimeout:
-      return fail(ErrorCode::kUnavailable, "timed out connecting", true);
-    case httplib::Error::Read:
-      return fail(ErrorCode::kUnavailable, "the connection broke or went silent", true);
-    case httplib::Error::Write:
-      return fail(ErrorCode::kUnavailable, "the connection broke while sending", true);
-    case httplib::Error::SSLConnection:
-      return fail(ErrorCode::kUnavailable, "the TLS handshake failed", true);
     case httplib::Error::SSLLoadingCerts:
       return fail(ErrorCode::kInvalidArgument,
                   "could not load the CA bundle (give a PEM file of certificates)", false);
@@ -50,7 +30,7 @@ Attempt TransportFailure(httplib::Error error, long verify_result, const std::st
                       "); pass the certificate authority that signed it as the CA bundle",
                   false);
     default:
-      return fail(ErrorCode::kUnavailable, "request failed: " + httplib::to_string(error), true);
+      return fail(ErrorCode::kUnavailable, DescribeTransportError(error), true);
   }
 }
 
@@ -225,7 +205,7 @@ Attempt HttpSource::Get(const std::string& target, std::optional<uint64_t> range
       target, headers,
       [&](const httplib::Response& answer) {
         status = answer.status;
-        retry_after = RetryAfter(answer);
+        retry_after = RetryAfterSeconds(answer).value_or(std::chrono::seconds(0));
         if (status != 200 && status != 206 && status != 416) return false;
         stopped = on_answer(answer);
         return stopped.ok();

@@ -3,8 +3,7 @@
 #include <httplib.h>
 #include <openssl/x509.h>
 
-#include <charconv>
-
+#include "lib/common/http_exchange.h"
 #include "lib/common/version.h"
 #include "lib/kube/sigpipe_guard.h"
 #include "lib/kube/tls_material.h"
@@ -13,47 +12,16 @@ namespace ferry::kube {
 
 namespace {
 
-std::optional<std::chrono::seconds> ParseRetryAfter(const httplib::Response& answer) {
-  if (!answer.has_header("Retry-After")) return std::nullopt;
-  const std::string value = answer.get_header_value("Retry-After");
-  int64_t seconds = 0;
-  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (error != std::errc() || end != value.data() + value.size() || seconds < 0) {
-    return std::nullopt;  // the HTTP-date form; the backoff decides instead
-  }
-  return std::chrono::seconds(std::min<int64_t>(seconds, 3600));
-}
-
 Error TransportError(const HttpRequest& request, const std::string& server, httplib::Error error,
                      long verify_result) {
-  std::string what;
-  switch (error) {
-    case httplib::Error::Connection:
-      what = "could not connect";
-      break;
-    case httplib::Error::ConnectionTimeout:
-      what = "timed out connecting";
-      break;
-    case httplib::Error::Read:
-      what = "the connection broke or went silent";
-      break;
-    case httplib::Error::Write:
-      what = "the connection broke while sending";
-      break;
-    case httplib::Error::SSLServerVerification:
-      return MakeError(ErrorCode::kPermissionDenied,
-                       request.method + " " + server + request.target +
-                           ": the API server's certificate is not trusted (" +
-                           X509_verify_cert_error_string(verify_result) +
-                           "); check certificate-authority in the kubeconfig");
-    case httplib::Error::Canceled:
-      what = "cancelled";
-      break;
-    default:
-      what = httplib::to_string(error);
+  const std::string what = request.method + " " + server + request.target + ": ";
+  if (error == httplib::Error::SSLServerVerification) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     what + "the API server's certificate is not trusted (" +
+                         X509_verify_cert_error_string(verify_result) +
+                         "); check certificate-authority in the kubeconfig");
   }
-  return MakeError(ErrorCode::kUnavailable,
-                   request.method + " " + server + request.target + ": " + what);
+  return MakeError(ErrorCode::kUnavailable, what + DescribeTransportError(error));
 }
 
 HttpResponse ToResponse(httplib::Response& answer) {
@@ -61,7 +29,10 @@ HttpResponse ToResponse(httplib::Response& answer) {
   response.status = answer.status;
   response.body = std::move(answer.body);
   response.content_type = answer.get_header_value("Content-Type");
-  response.retry_after = ParseRetryAfter(answer);
+  // An hour at most: a longer wait is better left to the caller's own retry.
+  if (const auto seconds = RetryAfterSeconds(answer)) {
+    response.retry_after = std::min(*seconds, std::chrono::seconds(3600));
+  }
   return response;
 }
 
