@@ -24,6 +24,12 @@ Error TransportError(const HttpRequest& request, const std::string& server, http
   return MakeError(ErrorCode::kUnavailable, what + DescribeTransportError(error));
 }
 
+// What OpenSSL said of the server's certificate, for a failed verification.
+long VerifyResult(const httplib::ClientImpl& client) {
+  const auto* ssl = dynamic_cast<const httplib::SSLClient*>(&client);
+  return ssl != nullptr ? ssl->get_openssl_verify_result() : 0;
+}
+
 HttpResponse ToResponse(httplib::Response& answer) {
   HttpResponse response;
   response.status = answer.status;
@@ -107,35 +113,23 @@ void Transport::ReturnIdle(std::unique_ptr<httplib::ClientImpl> client) {
   if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(client));
 }
 
-Status Transport::AddAuthorization(std::vector<std::pair<std::string, std::string>>& headers) {
-  Result<std::string> token = token_->Token();
-  if (!token) return token.error();
-  if (!token->empty()) headers.emplace_back("Authorization", "Bearer " + *token);
-  return OkStatus();
-}
-
-namespace {
-
-Result<httplib::Request> BuildRequest(const HttpRequest& request, const std::string& user_agent,
-                                      std::vector<std::pair<std::string, std::string>> extra) {
+Result<httplib::Request> Transport::Prepare(const HttpRequest& request) {
   httplib::Request out;
   out.method = request.method;
   out.path = request.target;
   out.body = request.body;
   out.headers.emplace("Accept", "application/json");
-  out.headers.emplace("User-Agent", user_agent + "/" + std::string(kVersion));
+  out.headers.emplace("User-Agent", options_.user_agent + "/" + std::string(kVersion));
   if (!request.content_type.empty()) out.headers.emplace("Content-Type", request.content_type);
-  for (auto& [name, value] : extra) out.headers.emplace(std::move(name), std::move(value));
+  Result<std::string> token = token_->Token();
+  if (!token) return token.error();
+  if (!token->empty()) out.headers.emplace("Authorization", "Bearer " + *token);
   return out;
 }
 
-}  // namespace
-
 Result<HttpResponse> Transport::RoundTrip(const HttpRequest& request) {
   SigpipeGuard guard;
-  std::vector<std::pair<std::string, std::string>> auth;
-  if (Status added = AddAuthorization(auth); !added) return added.error();
-  Result<httplib::Request> built = BuildRequest(request, options_.user_agent, std::move(auth));
+  Result<httplib::Request> built = Prepare(request);
   if (!built) return built.error();
 
   std::unique_ptr<httplib::ClientImpl> client = TakeIdle();
@@ -147,11 +141,7 @@ Result<HttpResponse> Transport::RoundTrip(const HttpRequest& request) {
   httplib::Response answer;
   httplib::Error error = httplib::Error::Success;
   if (!client->send(*built, answer, error)) {
-    long verify_result = 0;
-    if (auto* ssl = dynamic_cast<httplib::SSLClient*>(client.get())) {
-      verify_result = ssl->get_openssl_verify_result();
-    }
-    return TransportError(request, server_, error, verify_result);  // the connection is dropped
+    return TransportError(request, server_, error, VerifyResult(*client));  // dropped, not pooled
   }
   HttpResponse response = ToResponse(answer);
   ReturnIdle(std::move(client));
@@ -173,10 +163,7 @@ Result<HttpResponse> Transport::Stream::Run(const HttpRequest& request,
                                             std::chrono::seconds idle_timeout,
                                             const std::function<bool(std::string_view)>& on_data) {
   SigpipeGuard guard;
-  std::vector<std::pair<std::string, std::string>> auth;
-  if (Status added = transport_.AddAuthorization(auth); !added) return added.error();
-  Result<httplib::Request> built =
-      BuildRequest(request, transport_.options_.user_agent, std::move(auth));
+  Result<httplib::Request> built = transport_.Prepare(request);
   if (!built) return built.error();
   {
     Result<std::unique_ptr<httplib::ClientImpl>> fresh = transport_.NewClient(idle_timeout);
@@ -201,8 +188,10 @@ Result<HttpResponse> Transport::Stream::Run(const HttpRequest& request,
   httplib::Response answer;
   httplib::Error error = httplib::Error::Success;
   const bool sent = !cancelled_ && client_->send(*built, answer, error);
+  long verify_result = 0;
   {
     std::lock_guard lock(client_mutex_);
+    verify_result = VerifyResult(*client_);
     client_.reset();
   }
   if (cancelled_ || (!sent && error == httplib::Error::Canceled && status == 200)) {
@@ -210,7 +199,7 @@ Result<HttpResponse> Transport::Stream::Run(const HttpRequest& request,
     ended.status = status == 0 ? 200 : status;
     return ended;
   }
-  if (!sent) return TransportError(request, transport_.server_, error, 0);
+  if (!sent) return TransportError(request, transport_.server_, error, verify_result);
   HttpResponse response = ToResponse(answer);
   if (response.status != 200) response.body = std::move(error_body);
   return response;

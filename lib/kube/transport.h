@@ -25,6 +25,7 @@
 
 namespace httplib {
 class ClientImpl;
+struct Request;
 }  // namespace httplib
 
 namespace ferry::kube {
@@ -106,7 +107,8 @@ class Transport {
   Result<std::unique_ptr<httplib::ClientImpl>> NewClient(std::chrono::seconds read_timeout);
   std::unique_ptr<httplib::ClientImpl> TakeIdle();
   void ReturnIdle(std::unique_ptr<httplib::ClientImpl> client);
-  Status AddAuthorization(std::vector<std::pair<std::string, std::string>>& headers);
+  // The request as httplib sends it: our headers and the current token.
+  Result<httplib::Request> Prepare(const HttpRequest& request);
 
   const std::string server_;
   std::shared_ptr<const TlsMaterial> tls_;
