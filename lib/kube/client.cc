@@ -12,18 +12,15 @@ namespace {
 
 constexpr const char* kJson = "application/json";
 
-std::string ListQuery(const ListOptions& options) {
-  std::string query;
-  auto add = [&](const char* name, const std::string& value) {
-    if (value.empty()) return;
-    query += (query.empty() ? "?" : "&") + std::string(name) + "=" + EncodeQueryValue(value);
-  };
-  add("labelSelector", options.label_selector);
-  add("fieldSelector", options.field_selector);
-  add("limit", options.limit > 0 ? std::to_string(options.limit) : "");
-  add("continue", options.continue_token);
-  add("resourceVersion", options.resource_version);
-  return query;
+std::string ListTarget(const ResourceType& type, std::string_view namespace_name,
+                       const ListOptions& options) {
+  std::string target = CollectionPath(type, namespace_name);
+  AddQueryParameter(target, "labelSelector", options.label_selector);
+  AddQueryParameter(target, "fieldSelector", options.field_selector);
+  AddQueryParameter(target, "limit", options.limit > 0 ? std::to_string(options.limit) : "");
+  AddQueryParameter(target, "continue", options.continue_token);
+  AddQueryParameter(target, "resourceVersion", options.resource_version);
+  return target;
 }
 
 Result<Json> ParseBody(const HttpRequest& request, const HttpResponse& response) {
@@ -131,8 +128,7 @@ Result<Json> Client::Get(const ResourceType& type, std::string_view namespace_na
 
 Result<ObjectList> Client::List(const ResourceType& type, std::string_view namespace_name,
                                 const ListOptions& options) {
-  Result<Json> body =
-      Call({"GET", CollectionPath(type, namespace_name) + ListQuery(options), "", ""}, true);
+  Result<Json> body = Call({"GET", ListTarget(type, namespace_name, options), "", ""}, true);
   if (!body) return body.error();
   ObjectList list;
   const Json& metadata = ObjectField(*body, "metadata");
@@ -203,8 +199,9 @@ Result<Json> Client::Apply(const ResourceType& type, const Json& object,
   }
   Result<std::string> path = PathOf(type, object, default_namespace_, subresource);
   if (!path) return path.error();
-  std::string target = *path + "?fieldManager=" + EncodeQueryValue(options.field_manager);
-  if (options.force) target += "&force=true";
+  std::string target = *path;
+  AddQueryParameter(target, "fieldManager", options.field_manager);
+  AddQueryParameter(target, "force", options.force ? "true" : "");
   // JSON is YAML, so the apply body needs no YAML emitter. Apply is idempotent:
   // the same intent applied twice leaves the same object.
   return Call({"PATCH", target, object.dump(), "application/apply-patch+yaml"}, true);

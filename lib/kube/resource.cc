@@ -36,6 +36,14 @@ std::string EncodeQueryValue(std::string_view value) {
   return encoded;
 }
 
+void AddQueryParameter(std::string& target, std::string_view name, std::string_view value) {
+  if (value.empty()) return;
+  target += target.find('?') == std::string::npos ? '?' : '&';
+  target += name;
+  target += '=';
+  target += EncodeQueryValue(value);
+}
+
 namespace types {
 ResourceType Namespaces() { return {"", "v1", "namespaces", "Namespace", false}; }
 ResourceType Nodes() { return {"", "v1", "nodes", "Node", false}; }

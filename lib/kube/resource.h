@@ -30,6 +30,9 @@ std::string ObjectPath(const ResourceType& type, std::string_view namespace_name
 
 // Percent-encodes a query parameter's value (label selectors carry '=', ',' and '!').
 std::string EncodeQueryValue(std::string_view value);
+// Appends "?name=value" or "&name=value" (encoded) to a request target; an
+// empty value adds nothing, as the API reads an absent parameter.
+void AddQueryParameter(std::string& target, std::string_view name, std::string_view value);
 
 // The types Ferry's programs use; any other is a ResourceType literal away.
 namespace types {

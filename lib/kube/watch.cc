@@ -69,18 +69,13 @@ Status Watch::HandleLine(std::string_view line, const std::function<bool(WatchEv
 }
 
 Status Watch::Run(const std::function<bool(WatchEvent&&)>& on_event) {
-  std::string target = CollectionPath(type_, namespace_) + "?watch=true";
-  if (!options_.resource_version.empty()) {
-    target += "&resourceVersion=" + EncodeQueryValue(options_.resource_version);
-  }
-  if (options_.allow_bookmarks) target += "&allowWatchBookmarks=true";
-  if (!options_.label_selector.empty()) {
-    target += "&labelSelector=" + EncodeQueryValue(options_.label_selector);
-  }
-  if (!options_.field_selector.empty()) {
-    target += "&fieldSelector=" + EncodeQueryValue(options_.field_selector);
-  }
-  target += "&timeoutSeconds=" + std::to_string(options_.server_timeout.count());
+  std::string target = CollectionPath(type_, namespace_);
+  AddQueryParameter(target, "watch", "true");
+  AddQueryParameter(target, "resourceVersion", options_.resource_version);
+  AddQueryParameter(target, "allowWatchBookmarks", options_.allow_bookmarks ? "true" : "");
+  AddQueryParameter(target, "labelSelector", options_.label_selector);
+  AddQueryParameter(target, "fieldSelector", options_.field_selector);
+  AddQueryParameter(target, "timeoutSeconds", std::to_string(options_.server_timeout.count()));
   const HttpRequest request{"GET", target, "", ""};
 
   std::string pending;  // the start of a line whose end has not arrived
