@@ -146,20 +146,31 @@ Result<ObjectList> Client::List(const ResourceType& type, std::string_view names
   return list;
 }
 
+Result<std::string> Client::ListPages(const ResourceType& type, std::string_view namespace_name,
+                                      ListOptions options,
+                                      const std::function<void(ObjectList&)>& on_page) {
+  std::string snapshot;
+  do {
+    Result<ObjectList> page = List(type, namespace_name, options);
+    if (!page) return page.error();
+    if (snapshot.empty()) snapshot = page->resource_version;
+    on_page(*page);
+    options.continue_token = page->continue_token;
+    options.resource_version.clear();  // a continue token pins the snapshot itself
+  } while (!options.continue_token.empty());
+  return snapshot;
+}
+
 Result<ObjectList> Client::ListAll(const ResourceType& type, std::string_view namespace_name,
                                    ListOptions options) {
   ObjectList all;
-  bool first = true;
-  while (true) {
-    Result<ObjectList> page = List(type, namespace_name, options);
-    if (!page) return page.error();
-    if (first) all.resource_version = page->resource_version;
-    first = false;
-    std::move(page->items.begin(), page->items.end(), std::back_inserter(all.items));
-    if (page->continue_token.empty()) return all;
-    options.continue_token = page->continue_token;
-    options.resource_version.clear();  // a continue token pins the snapshot itself
-  }
+  Result<std::string> snapshot =
+      ListPages(type, namespace_name, std::move(options), [&](ObjectList& page) {
+        std::move(page.items.begin(), page.items.end(), std::back_inserter(all.items));
+      });
+  if (!snapshot) return snapshot.error();
+  all.resource_version = std::move(*snapshot);
+  return all;
 }
 
 Result<Json> Client::Create(const ResourceType& type, const Json& object) {

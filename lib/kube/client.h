@@ -21,6 +21,7 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,11 @@ class Client {
   // snapshot all pages belong to).
   Result<ObjectList> ListAll(const ResourceType& type, std::string_view namespace_name,
                              ListOptions options = {});
+  // Every page, each handed to `on_page` as it arrives (so a caller can keep
+  // less than the whole list in memory); returns the snapshot's resourceVersion.
+  Result<std::string> ListPages(const ResourceType& type, std::string_view namespace_name,
+                                ListOptions options,
+                                const std::function<void(ObjectList& page)>& on_page);
   Result<Json> Create(const ResourceType& type, const Json& object);
   // PUT; fails with kConflict when object's metadata.resourceVersion is stale.
   Result<Json> Update(const ResourceType& type, const Json& object);

@@ -75,21 +75,18 @@ Status Informer::ListIntoStore(std::string& resource_version) {
   // Page by page, each transformed as it arrives, so that the peak is the
   // cache's size plus one page rather than every page untransformed.
   std::vector<ObjectPtr> objects;
-  std::string list_version;
-  do {
-    Result<ObjectList> page = client_.List(options_.type, options_.namespace_name, list_options);
-    if (!page) return page.error();
-    if (list_version.empty()) list_version = page->resource_version;
-    for (Json& item : page->items) {
-      if (options_.transform) options_.transform(item);
-      objects.push_back(std::make_shared<const Json>(std::move(item)));
-    }
-    list_options.continue_token = page->continue_token;
-  } while (!list_options.continue_token.empty());
+  Result<std::string> snapshot = client_.ListPages(
+      options_.type, options_.namespace_name, list_options, [&](ObjectList& page) {
+        for (Json& item : page.items) {
+          if (options_.transform) options_.transform(item);
+          objects.push_back(std::make_shared<const Json>(std::move(item)));
+        }
+      });
+  if (!snapshot) return snapshot.error();
   store_.Replace(std::move(objects), [&](const ObjectPtr& old_object, const ObjectPtr& object) {
     Notify(old_object, object);
   });
-  resource_version = list_version;
+  resource_version = std::move(*snapshot);
   {
     std::lock_guard lock(mutex_);
     ++stats_.lists;
