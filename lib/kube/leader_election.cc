@@ -61,6 +61,16 @@ void LeaderElector::Stop() {
   wake_.notify_all();
 }
 
+Json LeaderElector::LeaseObject(const LeaseRecord& record,
+                                const std::string& resource_version) const {
+  Json metadata = {{"name", options_.lease_name}, {"namespace", options_.lease_namespace}};
+  if (!resource_version.empty()) metadata["resourceVersion"] = resource_version;
+  return {{"apiVersion", "coordination.k8s.io/v1"},
+          {"kind", "Lease"},
+          {"metadata", std::move(metadata)},
+          {"spec", SpecOf(record)}};
+}
+
 Result<bool> LeaderElector::TryAcquireOrRenew() {
   const auto now = std::chrono::system_clock::now();
   const std::string now_text = FormatMicroTime(now);
@@ -71,12 +81,7 @@ Result<bool> LeaderElector::TryAcquireOrRenew() {
   Result<Json> current = client_.Get(leases, options_.lease_namespace, options_.lease_name);
   if (!current && current.error().code == ErrorCode::kNotFound) {
     const LeaseRecord mine{options_.identity, duration_seconds, now_text, now_text, 0};
-    Json lease = {
-        {"apiVersion", "coordination.k8s.io/v1"},
-        {"kind", "Lease"},
-        {"metadata", {{"name", options_.lease_name}, {"namespace", options_.lease_namespace}}},
-        {"spec", SpecOf(mine)}};
-    Result<Json> created = client_.Create(leases, lease);
+    Result<Json> created = client_.Create(leases, LeaseObject(mine, ""));
     if (!created) return created.error();
     Observe(mine, ResourceVersionOf(*created), /*wrote=*/true);
     return true;
@@ -172,15 +177,10 @@ void LeaderElector::Release() {
   if (!seen.record || seen.record->holder != options_.identity) return;
   const auto now_text = FormatMicroTime(std::chrono::system_clock::now());
   const LeaseRecord released{"", 1, now_text, now_text, seen.record->transitions};
-  Json lease = {{"apiVersion", "coordination.k8s.io/v1"},
-                {"kind", "Lease"},
-                {"metadata",
-                 {{"name", options_.lease_name},
-                  {"namespace", options_.lease_namespace},
-                  {"resourceVersion", seen.resource_version}}},
-                {"spec", SpecOf(released)}};
   // With our last resourceVersion: if someone took the Lease meanwhile, leave it to them.
-  if (Result<Json> updated = client_.Update(types::Leases(), lease); !updated && options_.log) {
+  if (Result<Json> updated =
+          client_.Update(types::Leases(), LeaseObject(released, seen.resource_version));
+      !updated && options_.log) {
     options_.log->warn("release Lease {}/{}: {}", options_.lease_namespace, options_.lease_name,
                        updated.error().message);
   }

@@ -74,6 +74,8 @@ class LeaderElector {
  private:
   // One attempt to take or keep the Lease; true when we hold it afterwards.
   Result<bool> TryAcquireOrRenew();
+  // Our Lease holding `record`, at `resource_version` ("" for a new one).
+  Json LeaseObject(const LeaseRecord& record, const std::string& resource_version) const;
   void Release();
   // Waits, waking early when stopping or when the Lease was released; false
   // when stopping.
