@@ -7,6 +7,7 @@
 #include <string>
 
 #include "lib/common/http_exchange.h"
+#include "lib/common/sigpipe_guard.h"
 #include "lib/common/version.h"
 #include "lib/fetch/content_range.h"
 #include "lib/fetch/relative_path.h"
@@ -123,7 +124,10 @@ HttpSource::HttpSource(std::string origin, std::string base_path, FetchOptions o
       options_(std::move(options)),
       limiter_(options_.bandwidth_limit) {}
 
-HttpSource::~HttpSource() = default;
+HttpSource::~HttpSource() {
+  SigpipeGuard guard;  // closing a kept-alive TLS connection writes to it
+  idle_.clear();
+}
 
 Result<std::string> HttpSource::ReadSmall(std::string_view relative_path, uint64_t max_bytes) {
   if (Status valid = ValidateRelativePath(relative_path); !valid) return valid.error();
@@ -191,6 +195,8 @@ Attempt HttpSource::FetchAttempt(const std::string& target, PartialFile& file, P
 Attempt HttpSource::Get(const std::string& target, std::optional<uint64_t> range_start,
                         const std::function<Status(const httplib::Response&)>& on_answer,
                         const std::function<Status(std::string_view)>& on_body) {
+  // A server that closed our kept-alive connection must fail the write, not kill us.
+  SigpipeGuard guard;
   const std::string url = origin_ + target;
   // Identity: a compressed answer would make byte offsets meaningless for Range.
   httplib::Headers headers = {{"Accept-Encoding", "identity"},

@@ -4,8 +4,8 @@
 #include <openssl/x509.h>
 
 #include "lib/common/http_exchange.h"
+#include "lib/common/sigpipe_guard.h"
 #include "lib/common/version.h"
-#include "lib/kube/sigpipe_guard.h"
 #include "lib/kube/tls_material.h"
 
 namespace ferry::kube {

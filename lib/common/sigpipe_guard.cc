@@ -1,10 +1,10 @@
-#include "lib/kube/sigpipe_guard.h"
+#include "lib/common/sigpipe_guard.h"
 
 #include <pthread.h>
 
 #include <ctime>
 
-namespace ferry::kube {
+namespace ferry {
 namespace {
 
 sigset_t OnlySigpipe() {
@@ -37,4 +37,4 @@ SigpipeGuard::~SigpipeGuard() {
   pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
-}  // namespace ferry::kube
+}  // namespace ferry
