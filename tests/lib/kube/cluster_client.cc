@@ -1,5 +1,7 @@
 #include "tests/lib/kube/cluster_client.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <thread>
@@ -30,26 +32,17 @@ void ClusterTest::SetUp() {
   client_ = NewClusterClient();
   ASSERT_NE(client_, nullptr);
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  namespace_ = "kube-" + std::string(info->name()).substr(0, 40);
+  // A name no earlier run used: a namespace deleted by an earlier run can
+  // leave custom resources behind when the namespace controller's discovery
+  // missed their CRD, and a namespace of the same name would find them.
+  namespace_ = "kube-" + std::string(info->name()).substr(0, 40) + "-" + std::to_string(getpid());
   std::transform(namespace_.begin(), namespace_.end(), namespace_.begin(),
                  [](unsigned char c) { return std::isalnum(c) ? std::tolower(c) : '-'; });
   const Json ns = {
       {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", namespace_}}}};
-  // A namespace left by an earlier run may still be terminating: wait it out.
-  ASSERT_TRUE(Eventually(
-      [&] {
-        Result<Json> created = client_->Create(types::Namespaces(), ns);
-        if (created.ok()) return true;
-        if (created.error().code == ErrorCode::kAlreadyExists) {
-          Result<Json> existing = client_->Get(types::Namespaces(), "", namespace_);
-          if (existing && !IsBeingDeleted(*existing)) {
-            (void)client_->Delete(types::Namespaces(), "", namespace_);
-          }
-        }
-        return false;
-      },
-      std::chrono::seconds(60)))
-      << "could not create namespace " << namespace_;
+  Result<Json> created = client_->Create(types::Namespaces(), ns);
+  ASSERT_TRUE(created) << "could not create namespace " << namespace_ << ": "
+                       << created.error().message;
 }
 
 void ClusterTest::TearDown() {

@@ -1,6 +1,7 @@
 // What the lib/kube integration tests share: a Client for the real local
 // control plane that the `cluster` CTest fixture started, and a namespace of
-// the test's own, deleted afterwards, so that reruns start clean.
+// the test's own (named for the test and the process, so that no rerun meets
+// what an earlier one left), deleted afterwards.
 #pragma once
 
 #include <gtest/gtest.h>
