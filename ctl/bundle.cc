@@ -1,6 +1,6 @@
 // ferryctl bundle: the objects and deltas that move a store from one version to
 // another, in one tar file to carry to an air-gapped site.
-#include "lib/artifact/bundle.h"
+#include "lib/pipeline/bundle.h"
 
 #include <iostream>
 

@@ -1,6 +1,6 @@
 // ferryctl publish: store a model version in a repository folder as signed,
 // content-addressed chunks, with deltas from earlier versions.
-#include "lib/artifact/publish.h"
+#include "lib/pipeline/publish.h"
 
 #include <iostream>
 

@@ -1,14 +1,14 @@
 // ferryctl pull: stage, verify and activate a version in a store, from a
 // repository (folder or HTTP(S)) or an offline bundle — what the agent does on
 // every node, for a single machine.
-#include "lib/artifact/pull.h"
+#include "lib/pipeline/pull.h"
 
 #include <iostream>
 
 #include "ctl/command.h"
-#include "lib/artifact/bundle.h"
 #include "lib/artifact/signed_manifest.h"
 #include "lib/common/log.h"
+#include "lib/pipeline/bundle.h"
 
 namespace ferry::ctl {
 namespace {

@@ -23,7 +23,7 @@
 #include <tuple>
 #include <vector>
 
-#include "lib/artifact/sha256.h"
+#include "lib/common/sha256.h"
 #include "lib/delta/delta.h"
 #include "lib/delta/safetensors.h"
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "lib/artifact/sha256.h"
+#include "lib/common/sha256.h"
 
 namespace ferry {
 

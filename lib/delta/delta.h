@@ -24,8 +24,8 @@
 #include <utility>
 #include <vector>
 
-#include "lib/artifact/sha256.h"
 #include "lib/common/result.h"
+#include "lib/common/sha256.h"
 
 namespace ferry::delta {
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <span>
 
-#include "lib/artifact/sha256.h"
 #include "lib/common/file.h"
+#include "lib/common/sha256.h"
 
 namespace ferry::delta {
 

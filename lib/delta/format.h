@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/artifact/sha256.h"
 #include "lib/common/result.h"
+#include "lib/common/sha256.h"
 #include "lib/delta/wire.h"
 
 namespace ferry::delta {

@@ -9,9 +9,9 @@
 #include <span>
 #include <vector>
 
-#include "lib/artifact/sha256.h"
 #include "lib/common/file.h"
 #include "lib/common/result.h"
+#include "lib/common/sha256.h"
 
 namespace ferry::delta {
 

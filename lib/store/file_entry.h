@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "lib/artifact/sha256.h"
+#include "lib/common/sha256.h"
 
 namespace ferry::store {
 

@@ -1,4 +1,4 @@
-#include "lib/artifact/bundle.h"
+#include "lib/pipeline/bundle.h"
 
 #include <fcntl.h>
 

@@ -1,4 +1,4 @@
-#include "lib/artifact/sha256.h"
+#include "lib/common/sha256.h"
 
 #include <gtest/gtest.h>
 

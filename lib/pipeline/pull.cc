@@ -1,4 +1,4 @@
-#include "lib/artifact/pull.h"
+#include "lib/pipeline/pull.h"
 
 #include <map>
 

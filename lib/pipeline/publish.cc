@@ -1,4 +1,4 @@
-#include "lib/artifact/publish.h"
+#include "lib/pipeline/publish.h"
 
 #include <sys/stat.h>
 

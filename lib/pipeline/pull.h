@@ -17,8 +17,8 @@
 #include <optional>
 #include <string>
 
-#include "lib/artifact/sha256.h"
 #include "lib/artifact/sign.h"
+#include "lib/common/sha256.h"
 #include "lib/fetch/source.h"
 
 namespace ferry {
