@@ -40,14 +40,39 @@ Error ErrnoError(std::string_view what, const std::filesystem::path& path, int e
 }
 
 Result<UniqueFd> OpenForRead(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open", path, errno);
-  return UniqueFd(fd);
+  // O_NONBLOCK so that opening a FIFO returns at once instead of waiting for
+  // a writer; it is refused just below, and has no effect on regular files.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) return ErrnoError("open", path, errno);
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return ErrnoError("stat", path, errno);
+  if (!S_ISREG(info.st_mode)) {
+    const char* kind = S_ISDIR(info.st_mode)    ? "a folder"
+                       : S_ISFIFO(info.st_mode) ? "a FIFO"
+                       : S_ISSOCK(info.st_mode) ? "a socket"
+                                                : "a device";
+    return MakeError(ErrorCode::kInvalidArgument,
+                     path.string() + " is " + kind + ", not a regular file; give a regular file");
+  }
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return ErrnoError("open", path, errno);
+  }
+  return fd;
 }
 
 Result<UniqueFd> CreateForWrite(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("create", path, errno);
+  // O_NOFOLLOW: a symlink planted under the name must not aim the write at a
+  // file elsewhere (Ferry writes as root on every node).
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    if (errno == ELOOP) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "create " + path.string() + ": it is a symlink, which Ferry never writes "
+                                                   "through; remove it or name the file itself");
+    }
+    return ErrnoError("create", path, errno);
+  }
   return UniqueFd(fd);
 }
 
@@ -104,10 +129,14 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
   std::filesystem::path temporary = path;
   temporary += ".tmp-" + std::to_string(::getpid());
   {
-    Result<UniqueFd> file = CreateForWrite(temporary);
-    if (!file) return file.error();
-    if (Status s = WriteAll(file->get(), contents, temporary); !s) return s;
-    if (Status s = Fsync(file->get(), temporary); !s) return s;
+    // A fresh inode made here (O_EXCL), never whatever a leftover or planted
+    // name points at.
+    ::unlink(temporary.c_str());
+    UniqueFd file(
+        ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!file.valid()) return ErrnoError("create", temporary, errno);
+    if (Status s = WriteAll(file.get(), contents, temporary); !s) return s;
+    if (Status s = Fsync(file.get(), temporary); !s) return s;
   }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     const int saved = errno;

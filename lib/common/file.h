@@ -40,8 +40,11 @@ class UniqueFd {
 // kNotFound for ENOENT), with a hint when the disk is full.
 Error ErrnoError(std::string_view what, const std::filesystem::path& path, int error_number);
 
+// Opens a regular file (symlinks followed); a folder, FIFO, socket or device
+// is refused with kInvalidArgument at once, never waited on.
 Result<UniqueFd> OpenForRead(const std::filesystem::path& path);
-// Creates or truncates `path` for writing, mode 0644.
+// Creates or truncates `path` for writing, mode 0644; refuses (kInvalidArgument)
+// to write through a symlink.
 Result<UniqueFd> CreateForWrite(const std::filesystem::path& path);
 
 // Writes all of `data`, retrying short writes and EINTR.
