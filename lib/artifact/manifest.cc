@@ -1,5 +1,7 @@
 #include "lib/artifact/manifest.h"
 
+#include <zstd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -69,7 +71,8 @@ Result<const json*> ArrayField(const json& object, const char* key, const std::s
   return *field;
 }
 
-Result<Blob> ParseBlob(const json& object, const std::string& where) {
+// `max_chunk`: the manifest's chunkSize, already checked against kMaxChunkSize.
+Result<Blob> ParseBlob(const json& object, const std::string& where, uint64_t max_chunk) {
   Blob blob;
   auto size = SizeField(object, "size", where);
   if (!size) return size.error();
@@ -91,6 +94,14 @@ Result<Blob> ParseBlob(const json& object, const std::string& where) {
     auto stored = SizeField(entry, "stored", at);
     if (!stored) return stored.error();
     if (*chunk_size == 0) return Invalid(at + ".size: chunks are never empty");
+    if (*chunk_size > max_chunk) {
+      return Invalid(at + ".size: " + std::to_string(*chunk_size) +
+                     " bytes, larger than the manifest's chunkSize " + std::to_string(max_chunk));
+    }
+    if (*stored > ZSTD_compressBound(*chunk_size)) {
+      return Invalid(at + ".stored: " + std::to_string(*stored) + " bytes for a chunk of " +
+                     std::to_string(*chunk_size) + ", more than zstd can need");
+    }
     chunk.sha256 = *chunk_digest;
     chunk.size = *chunk_size;
     chunk.stored_size = *stored;
@@ -183,6 +194,10 @@ Result<Manifest> ParseManifest(std::string_view text) {
   if (Status s = ValidateVersion(manifest.version); !s) return Invalid(s.error().message);
   auto chunk_size = SizeField(root, "chunkSize", "manifest");
   if (!chunk_size) return chunk_size.error();
+  if (*chunk_size == 0 || *chunk_size > kMaxChunkSize) {
+    return Invalid("chunkSize: " + std::to_string(*chunk_size) + " is outside 1.." +
+                   std::to_string(kMaxChunkSize) + " (64 MiB)");
+  }
   manifest.chunk_size = *chunk_size;
 
   auto files = ArrayField(root, "files", "manifest", kMaxFiles);
@@ -194,7 +209,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
     if (!path) return path.error();
     if (Status s = ValidateRelativePath(*path); !s) return Invalid(at + ": " + s.error().message);
     if (!seen.insert(*path).second) return Invalid(at + ": '" + *path + "' is listed twice");
-    auto blob = ParseBlob((**files)[i], at);
+    auto blob = ParseBlob((**files)[i], at, manifest.chunk_size);
     if (!blob) return blob.error();
     manifest.files.push_back({*path, std::move(*blob)});
   }
@@ -223,7 +238,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
       DeltaFile delta_file;
       auto path = StringField(file, "path", file_at);
       if (!path) return path.error();
-      if (manifest.FindFile(*path) == nullptr) {
+      if (!seen.contains(*path)) {
         return Invalid(file_at + ": '" + *path + "' is not a file of this version");
       }
       delta_file.path = *path;
@@ -237,7 +252,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
         }
         delta_file.bases.push_back(base.get<std::string>());
       }
-      auto blob = ParseBlob(file, file_at);
+      auto blob = ParseBlob(file, file_at, manifest.chunk_size);
       if (!blob) return blob.error();
       delta_file.blob = std::move(*blob);
       delta.files.push_back(std::move(delta_file));

@@ -6,7 +6,9 @@
 // Invariants of a manifest that parsed: the format is one this build reads; model
 // and version are valid names; every path is relative, normalised and unique and
 // none is a directory of another; chunk sizes add up to their blob's size; every
-// delta targets a listed file. See docs/formats.md.
+// delta targets a listed file; chunkSize is at most kMaxChunkSize and no chunk
+// is larger than chunkSize, nor stored in more bytes than zstd can need for
+// it. See docs/formats.md.
 #pragma once
 
 #include <cstdint>
@@ -14,13 +16,18 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/common/sha256.h"
 #include "lib/common/names.h"
 #include "lib/common/result.h"
-#include "lib/common/sha256.h"
 
 namespace ferry {
 
 inline constexpr std::string_view kManifestFormat = "ferry.manifest/v1";
+
+// The largest chunkSize a manifest may declare. Pulling holds one chunk in
+// memory at a time, so this is what bounds a pull's memory, whatever a
+// (signed, but possibly hostile) manifest says.
+inline constexpr uint64_t kMaxChunkSize = uint64_t{64} << 20;
 
 // One content-addressed object: `size` bytes whose SHA-256 is `sha256`, stored
 // zstd-compressed in `stored_size` bytes under objects/ (see repository.h).

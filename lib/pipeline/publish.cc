@@ -194,8 +194,9 @@ Result<PublishReport> Publish(const PublishOptions& options, const SigningKey& k
                               spdlog::logger& log) {
   if (Status s = ValidateModelName(options.model); !s) return s.error();
   if (Status s = ValidateVersion(options.version); !s) return s.error();
-  if (options.chunk_size < 4096 || options.chunk_size > (uint64_t{1} << 30)) {
-    return MakeError(ErrorCode::kInvalidArgument, "chunk size must be from 4 KiB to 1 GiB");
+  if (options.chunk_size < 4096 || options.chunk_size > kMaxChunkSize) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "chunk size must be from 4 KiB to 64 MiB (pulls hold one chunk in memory)");
   }
   if (Status s = EnsureRepository(options.repository); !s) return s.error();
   const fs::path manifest_path = options.repository / ManifestPath(options.model, options.version);

@@ -80,6 +80,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadManifestCase{"SizeMismatch", "\"size\": 7", "\"size\": 8", "add up"},
         BadManifestCase{"Digest", "\"sha256\": \"sha256:", "\"sha256\": \"md5:", "sha256"},
         BadManifestCase{"NotJson", "{", "[", "not JSON"},
+        // A signed manifest may not make a reader allocate what it likes.
+        BadManifestCase{"ChunkSizeTooLarge", "\"chunkSize\": 8388608", "\"chunkSize\": 1073741824",
+                        "chunkSize: 1073741824 is outside 1..67108864"},
+        BadManifestCase{"ChunkSizeZero", "\"chunkSize\": 8388608", "\"chunkSize\": 0",
+                        "chunkSize: 0 is outside"},
+        BadManifestCase{"ChunkLargerThanChunkSize", "\"chunkSize\": 8388608",
+                        "\"chunkSize\": 4", "larger than the manifest's chunkSize 4"},
+        BadManifestCase{"StoredLargerThanZstdNeeds", "\"stored\": 16", "\"stored\": 1000000",
+                        "more than zstd can need"},
         BadManifestCase{"DeltaTarget", "\"path\": \"model.safetensors\",\n          \"bases\"",
                         "\"path\": \"nothere\",\n          \"bases\"", "not a file"}),
     [](const auto& info) { return std::string(info.param.name); });
