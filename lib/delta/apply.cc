@@ -3,6 +3,7 @@
 // are the target's.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 
@@ -149,6 +150,36 @@ Result<DeltaHeader> ReadHeader(WireReader& in, const std::filesystem::path& path
   return header;
 }
 
+// The size a delta declares is what it will write: before a byte is, it must
+// be what the caller expects (the signed manifest's size and digest) and fit
+// in the free space, so that a lying header fails at once instead of after
+// filling the disk.
+Status CheckDeclaredTarget(const DeltaHeader& header, const ApplyOptions& options,
+                           const std::filesystem::path& out) {
+  if (options.expected_size && header.target_size != *options.expected_size) {
+    return CorruptDelta("it declares a target of " + std::to_string(header.target_size) +
+                        " bytes, but " + std::to_string(*options.expected_size) +
+                        " are expected: it was made for another file");
+  }
+  if (options.expected_sha256 && header.target_sha256 != *options.expected_sha256) {
+    return CorruptDelta("it rebuilds " + Describe(header.target_sha256) + ", but " +
+                        Describe(*options.expected_sha256) +
+                        " is expected: it was made for another file");
+  }
+  const std::filesystem::path folder = out.parent_path().empty() ? "." : out.parent_path();
+  struct statvfs space {};
+  if (::statvfs(folder.c_str(), &space) == 0) {
+    const uint64_t available = static_cast<uint64_t>(space.f_bavail) * space.f_frsize;
+    if (header.target_size > available) {
+      return MakeError(ErrorCode::kIo, "the rebuilt file needs " +
+                                           std::to_string(header.target_size) + " bytes, " +
+                                           folder.string() + " has " + std::to_string(available) +
+                                           " free (free space there, or write elsewhere)");
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<DeltaInfo> ReadDeltaInfo(const std::filesystem::path& path) {
@@ -168,7 +199,6 @@ Result<ApplyResult> ApplyFile(std::span<const BaseFile> bases, const std::filesy
   std::vector<std::filesystem::path> inputs{delta};
   for (const BaseFile& base : bases) inputs.push_back(base.path);
   if (Status s = CheckNotAnInput(out, inputs); !s) return s.error();
-  ScopedRemoval removal(out);  // from here on, every failure removes `out`
   Result<MappedFile> delta_map = MappedFile::Open(delta);
   if (!delta_map) return delta_map.error();
   std::span<const uint8_t> bytes = delta_map->bytes();
@@ -190,8 +220,13 @@ Result<ApplyResult> ApplyFile(std::span<const BaseFile> bases, const std::filesy
   Result<MappedBases> mapped = OpenBases(*header, bases, options.bases_already_verified);
   if (!mapped) return mapped.error();
 
+  if (Status s = CheckDeclaredTarget(*header, options, out); !s) {
+    return s.error().Wrap("apply " + delta.string());
+  }
+
   Result<UniqueFd> fd = CreateForWrite(out);
   if (!fd) return fd.error();
+  ScopedRemoval removal(out);  // from here on, every failure removes what was created
   Result<Sha256Digest> digest =
       header->kind == DeltaKind::kTensor
           ? ApplyRecords(in, delta_map->bytes(), *mapped, std::move(*fd), out, header->target_size)

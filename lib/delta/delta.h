@@ -19,13 +19,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "lib/common/result.h"
 #include "lib/common/sha256.h"
+#include "lib/common/result.h"
 
 namespace ferry::delta {
 
@@ -63,6 +64,11 @@ struct ApplyOptions {
   // True when the caller has verified that the files given have the digests
   // the delta names (the store did); otherwise ApplyFile hashes them first.
   bool bases_already_verified = false;
+  // What the rebuilt file must be (a signed manifest says so): a delta whose
+  // header declares another size or digest is refused before anything is
+  // written.
+  std::optional<uint64_t> expected_size = std::nullopt;
+  std::optional<Sha256Digest> expected_sha256 = std::nullopt;
 };
 
 struct ApplyResult {
@@ -71,7 +77,9 @@ struct ApplyResult {
 };
 
 // Rebuilds the target into `out` (created or truncated; not fsynced: the
-// caller fsyncs before activation). On any failure `out` is removed.
+// caller fsyncs before activation). A failure before `out` is opened leaves
+// it untouched (a delta that is missing, damaged, for other bases, or larger
+// than the free space); a failure after removes it.
 Result<ApplyResult> ApplyFile(std::span<const BaseFile> bases, const std::filesystem::path& delta,
                               const std::filesystem::path& out, const ApplyOptions& options = {});
 
