@@ -1,6 +1,9 @@
 #include "lib/pipeline/pull.h"
 
+#include <sys/stat.h>
+
 #include <map>
+#include <set>
 
 #include "lib/artifact/objects.h"
 #include "lib/artifact/repository_layout.h"
@@ -19,7 +22,29 @@ struct HeldVersion {
   std::string version;
   fs::path path;
   Manifest manifest;
+  std::map<std::string, const FileRecord*, std::less<>> files;  // by path, into `manifest`
 };
+
+// One held file with given contents: where a new version's file can be
+// hard-linked from.
+struct HeldCopy {
+  const HeldVersion* held = nullptr;
+  std::string path;
+};
+
+// A delta in the new manifest whose base version the store holds.
+struct UsableDelta {
+  const DeltaFile* delta = nullptr;
+  const HeldVersion* held = nullptr;
+};
+
+// Size of the regular file at `path`, never following a symlink; 0 if there
+// is none.
+uint64_t PlainFileSize(const fs::path& path) {
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return 0;
+  return static_cast<uint64_t>(info.st_size);
+}
 
 // One pull's working state; Run() is the whole algorithm.
 class PullRun {
@@ -29,41 +54,104 @@ class PullRun {
       : source_(source), key_(key), options_(options), log_(log) {}
 
   Result<PullReport> Run() {
+    Result<store::Store> opened = store::Store::Open(options_.store_root);
+    if (!opened) return opened.error();
+    store::Store& store = *opened;
+    Result<store::ModelInfo> info = store.Describe(options_.model);
+    const bool held = store.VersionPath(options_.model, options_.version).ok();
+    const bool current = info && info->current == options_.version;
+    if (held && !current) return SwitchToHeld(store);
+    return Stage(store, /*repairing=*/held);
+  }
+
+ private:
+  // The store holds the version complete: check its stored manifest against
+  // the key (and pin), then switch to it. Nothing is fetched, and the source
+  // is not even asked: a rollback must work while the repository is down.
+  Result<PullReport> SwitchToHeld(store::Store& store) {
     const std::string& model = options_.model;
     const std::string& version = options_.version;
+    Result<std::string> bytes = store.ReadManifest(model, version);
+    Result<std::string> signature = store.ReadSignature(model, version);
+    if (!bytes) return bytes.error().Wrap("read the stored manifest of " + model + " " + version);
+    if (!signature) return signature.error().Wrap("read the stored signature");
+    Result<SignedManifest> stored = OpenSignedManifest(std::move(*bytes), std::move(*signature),
+                                                       key_, model, version, std::nullopt);
+    if (!stored) return stored.error().Wrap("the store's copy of " + model + " " + version);
+    if (options_.pinned_manifest && *options_.pinned_manifest != stored->digest) {
+      return MakeError(ErrorCode::kConflict,
+                       "the store holds " + model + " " + version +
+                           " with manifest sha256:" + ToHex(stored->digest) +
+                           ", but sha256:" + ToHex(*options_.pinned_manifest) +
+                           " is pinned; a version never changes: publish a new version, or "
+                           "remove this one from the store first");
+    }
+    if (Status s = store.ActivateHeld(model, version, options_.keep_versions); !s) return s.error();
+    report_.switched_to_held = true;
+    log_.info("{} {} is now current: switched to the copy the store holds, nothing fetched", model,
+              version);
+    return report_;
+  }
+
+  // Builds the version in staging and activates it. `repairing`: the version
+  // is the current one; every file of it is checked, and damaged ones are
+  // fetched again and the version replaced, or, if nothing is damaged,
+  // nothing changes.
+  Result<PullReport> Stage(store::Store& store, bool repairing) {
+    const std::string& model = options_.model;
+    const std::string& version = options_.version;
+    const std::string context = "pull " + model + " " + version;
     Result<SignedManifest> signed_manifest = ReadManifest();
     if (!signed_manifest) return signed_manifest.error();
     const Manifest& manifest = signed_manifest->manifest;
 
-    Result<store::Store> opened = store::Store::Open(options_.store_root);
-    if (!opened) return opened.error();
-    store::Store& store = *opened;
     Result<store::Staging> staging = store.BeginStaging(model, version);
     if (!staging) return staging.error();
+    // Described after BeginStaging: its recovery may have changed the model.
     Result<store::ModelInfo> info = store.Describe(model);
-    if (info && info->current == version) {
-      staging->Abandon();
-      report_.already_current = true;
-      log_.info("{} {} is already the current version", model, version);
-      return report_;
+    if (repairing) {
+      if (Status s = CheckSameAsStored(store, *signed_manifest); !s) return s.error();
+      Status intact = store.Verify(model, version);
+      if (intact) {
+        staging->Abandon();
+        report_.already_current = true;
+        log_.info("{} {} is already the current version; every file checked intact", model,
+                  version);
+        return report_;
+      }
+      log_.warn("{}; repairing it", intact.error().message);
     }
     LoadHeldVersions(store, info ? info->versions : std::vector<store::VersionInfo>{});
 
-    cache_ = options_.store_root / ".ferry-cache" / model / version;
-    std::error_code error;
-    fs::create_directories(cache_ / "objects", error);
-    if (error)
-      return MakeError(ErrorCode::kIo, "create " + cache_.string() + ": " + error.message());
+    Result<fs::path> cache = staging->CacheDir();
+    if (!cache) return cache.error().Wrap(context);
+    cache_ = *cache;
+
+    std::vector<store::FileEntry> entries;
+    for (const FileRecord& file : manifest.files) {
+      entries.push_back({file.path, file.blob.size, file.blob.sha256});
+    }
+    IndexDeltas(manifest);
+    if (repairing) {
+      // Every file is checked where it is, by linking it from the version
+      // itself: what fails its hash is what gets fetched again.
+      std::vector<store::HeldFile> links;
+      for (const store::FileEntry& entry : entries) links.push_back({version, entry.path, entry});
+      Link(links, *staging);
+    } else {
+      Result<size_t> resumed = staging->ResumeFiles(entries);
+      if (!resumed) return resumed.error().Wrap(context);
+      report_.files_resumed = *resumed;
+      LinkHeldFiles(entries, *staging);
+    }
 
     progress_.emplace("pull " + model + " " + version, PlannedBytes(manifest, *staging),
                       options_.plain_progress);
-    std::vector<store::FileEntry> entries;
-    for (const FileRecord& file : manifest.files) {
-      store::FileEntry entry{file.path, file.blob.size, file.blob.sha256};
-      if (Status s = StageFile(manifest, file, entry, *staging); !s) {
-        return s.error().Wrap("pull " + model + " " + version + ": " + file.path);
+    for (size_t i = 0; i < manifest.files.size(); ++i) {
+      if (staging->IsVerified(entries[i])) continue;
+      if (Status s = FetchFile(manifest.files[i], entries[i], *staging); !s) {
+        return s.error().Wrap(context + ": " + manifest.files[i].path);
       }
-      entries.push_back(entry);
     }
     progress_->Finish();
 
@@ -72,16 +160,14 @@ class PullRun {
         !s) {
       return s.error();
     }
-    fs::remove_all(cache_, error);
     log_.info(
-        "{} {} is now current: {} linked, {} patched from deltas, {} fetched whole, {} "
-        "resumed; {} bytes transferred",
-        model, version, report_.files_linked, report_.files_patched, report_.files_fetched,
-        report_.files_resumed, report_.bytes_fetched);
+        "{} {} is now current{}: {} linked, {} patched from deltas, {} fetched whole, {} "
+        "resumed, {} damaged held copies not used; {} bytes transferred",
+        model, version, repairing ? " (repaired)" : "", report_.files_linked, report_.files_patched,
+        report_.files_fetched, report_.files_resumed, report_.files_damaged, report_.bytes_fetched);
     return report_;
   }
 
- private:
   Result<SignedManifest> ReadManifest() {
     const std::string& model = options_.model;
     const std::string& version = options_.version;
@@ -99,10 +185,23 @@ class PullRun {
                               options_.pinned_manifest);
   }
 
-  // The store verified these manifests before activating them, so they are trusted.
+  // A repair rebuilds the version the store holds; the repository must still
+  // publish the same version, byte for byte.
+  Status CheckSameAsStored(const store::Store& store, const SignedManifest& fetched) const {
+    Result<std::string> stored = store.ReadManifest(options_.model, options_.version);
+    if (stored && Sha256Of(*stored) == fetched.digest) return OkStatus();
+    return MakeError(ErrorCode::kConflict,
+                     options_.model + " " + options_.version + " in " + source_.Describe() +
+                         " is not the version the store holds under that name (its manifest " +
+                         "differs); a version never changes: publish a new version");
+  }
+
+  // The store verified these manifests before activating them, so they are
+  // trusted; their files are not (LinkFromVersions hashes what it links).
   void LoadHeldVersions(const store::Store& store,
                         const std::vector<store::VersionInfo>& versions) {
     for (const store::VersionInfo& held : versions) {
+      if (!held.damage.empty()) continue;
       Result<std::string> bytes = store.ReadManifest(options_.model, held.version);
       Result<fs::path> path = store.VersionPath(options_.model, held.version);
       if (!bytes || !path) continue;
@@ -110,75 +209,109 @@ class PullRun {
       if (!manifest) continue;
       // The current version first: it is the likeliest base of a delta.
       auto at = held.current ? held_.begin() : held_.end();
-      held_.insert(at, HeldVersion{held.version, *path, std::move(*manifest)});
+      held_.insert(at, HeldVersion{held.version, *path, std::move(*manifest), {}});
     }
-  }
-
-  const HeldVersion* HeldWithFile(const Sha256Digest& digest, std::string* path) const {
-    for (const HeldVersion& held : held_) {
+    // Indexes built once, so the work per file does not grow with the number
+    // of files (100,000-file models exist: tokenizers, shards, images).
+    for (HeldVersion& held : held_) {
       for (const FileRecord& file : held.manifest.files) {
-        if (file.blob.sha256 == digest) {
-          *path = file.path;
-          return &held;
-        }
+        held.files.emplace(file.path, &file);
+        copies_.try_emplace(file.blob.sha256, HeldCopy{&held, file.path});
       }
     }
-    return nullptr;
   }
 
-  // The delta for `file` from a held version, with that version.
-  std::pair<const DeltaFile*, const HeldVersion*> DeltaFor(const Manifest& manifest,
-                                                           const FileRecord& file) const {
+  void IndexDeltas(const Manifest& manifest) {
     for (const HeldVersion& held : held_) {
       const DeltaSet* set = manifest.FindDelta(held.version);
       if (set == nullptr) continue;
       for (const DeltaFile& delta : set->files) {
-        if (delta.path == file.path) return {&delta, &held};
+        deltas_[delta.path].push_back({&delta, &held});
       }
     }
-    return {nullptr, nullptr};
+  }
+
+  // Links every file not resumed that a held version has with the same
+  // contents (whatever its path there); a held copy that fails its hash is
+  // remembered as damaged and the file is fetched instead.
+  void LinkHeldFiles(const std::vector<store::FileEntry>& entries, store::Staging& staging) {
+    std::vector<store::HeldFile> links;
+    for (const store::FileEntry& entry : entries) {
+      if (staging.IsVerified(entry)) continue;
+      const auto copy = copies_.find(entry.sha256);
+      if (copy == copies_.end()) continue;
+      links.push_back({copy->second.held->version, copy->second.path, entry});
+    }
+    Link(links, staging);
+  }
+
+  void Link(const std::vector<store::HeldFile>& links, store::Staging& staging) {
+    const std::vector<Status> linked = staging.LinkFromVersions(links);
+    for (size_t i = 0; i < links.size(); ++i) {
+      if (linked[i].ok()) {
+        ++report_.files_linked;
+        continue;
+      }
+      if (linked[i].error().code == ErrorCode::kCorrupt) {
+        ++report_.files_damaged;
+        damaged_.insert({links[i].version, links[i].source_path});
+      }
+      log_.warn("{}; fetching it instead", linked[i].error().message);
+    }
+  }
+
+  // The first delta for `file` whose bases are all undamaged.
+  UsableDelta DeltaFor(const FileRecord& file) const {
+    const auto found = deltas_.find(file.path);
+    if (found == deltas_.end()) return {};
+    for (const UsableDelta& candidate : found->second) {
+      bool usable = true;
+      for (const std::string& base : candidate.delta->bases) {
+        usable = usable && !damaged_.contains({candidate.held->version, base});
+      }
+      if (usable) return candidate;
+    }
+    return {};
   }
 
   uint64_t PlannedBytes(const Manifest& manifest, const store::Staging& staging) const {
     uint64_t total = 0;
     for (const FileRecord& file : manifest.files) {
-      std::string ignored;
-      if (staging.IsVerified({file.path, file.blob.size, file.blob.sha256}) ||
-          HeldWithFile(file.blob.sha256, &ignored) != nullptr) {
-        continue;
-      }
-      auto [delta, held] = DeltaFor(manifest, file);
-      total += (delta != nullptr ? delta->blob : file.blob).StoredSize();
+      if (staging.IsVerified({file.path, file.blob.size, file.blob.sha256})) continue;
+      const UsableDelta delta = DeltaFor(file);
+      total += (delta.delta != nullptr ? delta.delta->blob : file.blob).StoredSize();
     }
     return total;
   }
 
-  Status StageFile(const Manifest& manifest, const FileRecord& file, const store::FileEntry& entry,
-                   store::Staging& staging) {
-    if (staging.IsVerified(entry)) {
-      ++report_.files_resumed;
-      return OkStatus();
-    }
-    std::string held_path;
-    if (const HeldVersion* held = HeldWithFile(file.blob.sha256, &held_path)) {
-      if (held_path == file.path) {
-        if (Status s = staging.LinkFromVersion(held->version, file.path); !s) return s;
-        ++report_.files_linked;
-        return staging.MarkVerified(entry);
-      }
-    }
+  // A file no held version has: patched from a delta if one applies, else
+  // assembled from its chunks.
+  Status FetchFile(const FileRecord& file, const store::FileEntry& entry, store::Staging& staging) {
     Result<fs::path> out = staging.PathFor(file.path);
     if (!out) return out.error();
-    if (auto [delta, held] = DeltaFor(manifest, file); delta != nullptr) {
-      Status patched = ApplyDelta(*delta, *held, *out, entry);
+    std::optional<Error> delta_failure;
+    if (const UsableDelta delta = DeltaFor(file); delta.delta != nullptr) {
+      Status patched = ApplyDelta(*delta.delta, *delta.held, *out, entry);
       if (patched) {
         ++report_.files_patched;
         return staging.MarkVerified(entry);
       }
-      log_.warn("{}: delta from {} failed ({}); fetching the whole file instead", file.path,
-                held->version, patched.error().message);
+      delta_failure = patched.error().Wrap("the delta from " + delta.held->version);
+      // The full objects come from the same source: if it is unreachable or
+      // too slow now, asking it for more would only double the wait.
+      if (delta_failure->code == ErrorCode::kUnavailable) return *delta_failure;
+      log_.warn("{}: {}; fetching the whole file instead", file.path, delta_failure->message);
     }
-    if (Status s = AssembleBlob(file.blob, CachedLoader(), *out); !s) return s;
+    if (Status s = AssembleBlob(file.blob, CachedLoader(), *out); !s) {
+      // A bundle carries only the delta: that the full objects are missing
+      // says nothing, what broke the delta does.
+      if (delta_failure && s.error().code == ErrorCode::kNotFound) {
+        return MakeError(delta_failure->code,
+                         delta_failure->message + ", and " + source_.Describe() +
+                             " has no full objects for the file to fall back on");
+      }
+      return s;
+    }
     ++report_.files_fetched;
     return staging.MarkVerified(entry);
   }
@@ -187,17 +320,20 @@ class PullRun {
                     const store::FileEntry& entry) {
     std::vector<delta::BaseFile> bases;
     for (const std::string& base : delta.bases) {
-      if (held.manifest.FindFile(base) == nullptr) {
+      if (!held.files.contains(base)) {
         return MakeError(ErrorCode::kCorrupt, "base " + base + " is not in " + held.version);
       }
       bases.push_back({base, held.path / base});
     }
     const fs::path delta_file = cache_ / ("delta-" + ToHex(delta.blob.sha256));
     if (Status s = AssembleBlob(delta.blob, CachedLoader(), delta_file); !s) return s;
-    Result<delta::ApplyResult> applied =
-        delta::ApplyFile(bases, delta_file, out, {.bases_already_verified = true});
-    std::error_code ignored;
-    fs::remove(delta_file, ignored);
+    // The manifest, not the delta's own header, says how large the file is:
+    // a lying header is refused before a byte is written.
+    Result<delta::ApplyResult> applied = delta::ApplyFile(bases, delta_file, out,
+                                                          {.bases_already_verified = true,
+                                                           .expected_size = entry.size,
+                                                           .expected_sha256 = entry.sha256});
+    ::unlink(delta_file.c_str());
     if (!applied) return applied.error();
     if (applied->sha256 != entry.sha256 || applied->size != entry.size) {
       return MakeError(ErrorCode::kCorrupt,
@@ -212,10 +348,9 @@ class PullRun {
     return [this](const ChunkRef& chunk, std::vector<uint8_t>& plain) -> Status {
       const fs::path cached = cache_ / "objects" / (ToHex(chunk.sha256) + ".zst");
       for (int attempt = 0; attempt < 2; ++attempt) {
-        std::error_code error;
-        uint64_t before = fs::exists(cached, error) ? fs::file_size(cached, error) : 0;
+        uint64_t before = PlainFileSize(cached);
         if (before > chunk.stored_size) {
-          fs::remove(cached, error);
+          ::unlink(cached.c_str());
           before = 0;
         }
         // A complete object from an earlier, interrupted run is checked, not fetched.
@@ -225,7 +360,7 @@ class PullRun {
               !s) {
             return s.error();
           }
-          report_.bytes_fetched += chunk.stored_size - std::min(before, chunk.stored_size);
+          report_.bytes_fetched += chunk.stored_size - before;
         }
         Result<std::string> stored = ReadFileToString(cached);
         if (!stored) return stored.error();
@@ -234,7 +369,7 @@ class PullRun {
           return OkStatus();
         }
         log_.warn("object {} arrived damaged; fetching it again", ToHex(chunk.sha256));
-        fs::remove(cached, error);
+        ::unlink(cached.c_str());
       }
       return MakeError(ErrorCode::kCorrupt, "object " + ToHex(chunk.sha256) + " from " +
                                                 source_.Describe() +
@@ -247,6 +382,9 @@ class PullRun {
   const PullOptions& options_;
   spdlog::logger& log_;
   std::vector<HeldVersion> held_;
+  std::map<Sha256Digest, HeldCopy> copies_;                              // by contents
+  std::map<std::string, std::vector<UsableDelta>, std::less<>> deltas_;  // by target path
+  std::set<std::pair<std::string, std::string>> damaged_;  // (version, path) held copies
   fs::path cache_;
   std::optional<fetch::Progress> progress_;
   PullReport report_;

@@ -33,12 +33,14 @@ struct PullOptions {
 };
 
 struct PullReport {
-  bool already_current = false;
-  uint64_t files_linked = 0;   // unchanged, hard-linked from a held version
-  uint64_t files_patched = 0;  // rebuilt from a delta
-  uint64_t files_fetched = 0;  // assembled from full chunks
-  uint64_t files_resumed = 0;  // verified in an earlier, interrupted run
-  uint64_t bytes_fetched = 0;  // compressed bytes transferred in this run
+  bool already_current = false;   // it was current, and every file of it checked intact
+  bool switched_to_held = false;  // the store held it complete: switched, nothing fetched
+  uint64_t files_linked = 0;      // unchanged, hard-linked from a held version
+  uint64_t files_patched = 0;     // rebuilt from a delta
+  uint64_t files_fetched = 0;     // assembled from full chunks
+  uint64_t files_resumed = 0;     // left by an earlier, interrupted run, and intact
+  uint64_t files_damaged = 0;     // held copies that failed their hash, so were not used
+  uint64_t bytes_fetched = 0;     // compressed bytes transferred in this run
 };
 
 Result<PullReport> Pull(fetch::Source& source, const VerifyingKey& key, const PullOptions& options,

@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "lib/common/file.h"
 #include "lib/common/names.h"
+#include "lib/common/parallel_for.h"
 #include "lib/store/current_link.h"
 #include "lib/store/file_check.h"
 #include "lib/store/file_list.h"
@@ -32,48 +34,55 @@ Status MakeFolder(const std::filesystem::path& path) {
   return ErrnoError("create folder", path, errno);
 }
 
-// Checks the staged tree against `files`. Each file hashed here is recorded
-// as verified at once, so a run killed halfway through a large model does not
-// hash the same files again. A file with the wrong size or digest is deleted,
-// so the caller's next run fetches it again instead of trusting it.
+// Checks the staged tree against `files`, hashing on several threads every
+// file this process has not verified yet. A file with the wrong size or digest
+// is deleted, so the caller's next run fetches it again instead of trusting it.
 Result<Tree> CheckStaged(const std::filesystem::path& dir, std::span<const FileEntry> files,
                          VerifiedRecord& record) {
   Result<Tree> tree = ScanTree(dir);
   if (!tree) return tree;
   if (Status s = CompareFileSets(tree->files, files); !s) return s.error();
-  for (const FileEntry& entry : SortedByPath(files)) {
-    const bool trusted = record.Contains(entry);
-    const std::filesystem::path path = dir / entry.path;
-    Status checked = CheckFileContent(path, entry, trusted);
-    if (!checked && checked.error().code == ErrorCode::kCorrupt) {
-      ::unlink(path.c_str());
-      record.Forget(entry.path);
-      [[maybe_unused]] const Status saved = record.Save();  // the mismatch is the error to report
-      return MakeError(ErrorCode::kCorrupt,
-                       checked.error().message + " (removed from staging: fetch it again)");
-    }
-    if (!checked) return checked.error();
-    if (trusted) continue;
-    if (Status s = record.Add(entry); !s) return s.error();
-    if (Status s = record.Save(); !s) return s.error();
+  const std::vector<FileEntry> sorted = SortedByPath(files);
+  std::vector<Status> checked(sorted.size());
+  ParallelFor(sorted.size(), DefaultThreads(), [&](size_t i) {
+    checked[i] = CheckFileContent(dir / sorted[i].path, sorted[i], record.Contains(sorted[i]));
+  });
+  std::optional<Error> first_damage;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (checked[i].ok()) continue;
+    if (checked[i].error().code != ErrorCode::kCorrupt) return checked[i].error();
+    ::unlink((dir / sorted[i].path).c_str());
+    record.Forget(sorted[i].path);
+    if (!first_damage) first_damage = checked[i].error();
+  }
+  if (first_damage) {
+    return MakeError(ErrorCode::kCorrupt,
+                     first_damage->message + " (removed from staging: fetch it again)");
   }
   return tree;
 }
 
+// Writes meta/<version>/. For a new version, whatever an earlier, interrupted
+// attempt left there is replaced whole; for a version being repaired, the
+// files are replaced one by one (atomically), so its meta is never missing.
 Status WriteMeta(const ModelLayout& layout, std::string_view version,
                  std::span<const FileEntry> files, std::string_view manifest,
-                 std::string_view signature) {
-  // Whatever an earlier, interrupted attempt left here is replaced whole.
-  if (Status s = RemoveTree(layout.meta(version)); !s) return s;
+                 std::string_view signature, bool fresh) {
+  if (fresh) {
+    if (Status s = RemoveTree(layout.meta(version)); !s) return s;
+  }
   if (Status s = MakeFolder(layout.meta(version)); !s) return s;
   if (Status s = WriteFileAtomically(layout.manifest(version), manifest); !s) return s;
   if (Status s = WriteFileAtomically(layout.signature(version), signature); !s) return s;
   return WriteFileAtomically(layout.files_json(version), EncodeFileList(files));
 }
 
-// Journals the switch to `version` and rolls it forward, then collects garbage.
-Status Commit(const ModelLayout& layout, const Journal& journal) {
-  if (Status s = WriteJournal(layout.journal(), journal); !s) return s;
+// Journals the switch to `version` (unless the caller did) and rolls it
+// forward, then collects garbage.
+Status Commit(const ModelLayout& layout, const Journal& journal, bool journaled = false) {
+  if (!journaled) {
+    if (Status s = WriteJournal(layout.journal(), journal); !s) return s;
+  }
   if (Status s = RollForward(layout, journal); !s) {
     return MakeError(s.error().code, s.error().message +
                                          " (the switch is journaled: the next ferry run on this "
@@ -88,23 +97,16 @@ Status Commit(const ModelLayout& layout, const Journal& journal) {
   return OkStatus();
 }
 
-// `version` is complete already: make it current unless it is, discarding
-// the redundant staging folder.
-Status ActivateStored(const ModelLayout& layout, Staging& staging, std::span<const FileEntry> files,
-                      int keep) {
-  const std::string version(staging.version());
-  Result<std::vector<FileEntry>> stored = ReadFileList(layout.files_json(version));
-  if (!stored) return stored.error();
-  if (*stored != SortedByPath(files)) {
-    return MakeError(ErrorCode::kConflict,
-                     "the store holds this version with other files; a version never changes: "
-                     "publish a new version, or remove this one first");
-  }
-  staging.Abandon();
-  Result<std::optional<std::string>> current = ReadCurrent(layout);
-  if (!current) return current.error();
-  if (*current == version) return OkStatus();
-  return Commit(layout, {"activate", version, keep});
+// Moves the complete copy of `version` aside so that the journaled
+// roll-forward puts the staged copy in its place. The journal is written
+// first: a kill after the move leaves the staged copy to be moved into place
+// by the next writer, so `current` never names a missing version for longer
+// than the two renames take.
+Status ReplaceStored(const ModelLayout& layout, const std::string& version, int keep) {
+  const Journal journal{"activate", version, keep};
+  if (Status s = WriteJournal(layout.journal(), journal); !s) return s;
+  if (Status s = MoveToTrash(layout, version); !s) return s;
+  return Commit(layout, journal, /*journaled=*/true);
 }
 
 }  // namespace
@@ -123,9 +125,34 @@ Result<Staging> Store::BeginStaging(std::string_view model, std::string_view ver
   Result<ModelLock> lock = LockAndRecover(*layout);
   if (!lock) return lock.error().Wrap(context);
   if (Status s = MakeFolder(layout->staging(version)); !s) return s.error().Wrap(context);
-  VerifiedRecord record =
-      VerifiedRecord::Load(layout->verified_record(version), layout->staging(version));
-  return Staging(*layout, std::string(version), std::move(*lock), std::move(record));
+  ::unlink(layout->legacy_verified_record(version).c_str());
+  return Staging(*layout, std::string(version), std::move(*lock));
+}
+
+Status Store::ActivateHeld(std::string_view model, std::string_view version, int keep) {
+  const std::string context = "activate " + std::string(model) + " " + std::string(version);
+  Result<ModelLayout> layout = ExistingLayout(model);
+  if (!layout) return layout.error().Wrap(context);
+  if (Status s = ValidateVersion(version); !s) return s.error().Wrap(context);
+  if (keep < 1) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     context + ": keep must be at least 1 (the current version)");
+  }
+  Result<ModelLock> lock = LockAndRecover(*layout);
+  if (!lock) return lock.error().Wrap(context);
+  if (!IsFolder(layout->version(version))) {
+    return MakeError(ErrorCode::kNotFound, context + ": that version is not in the store");
+  }
+  // What a killed pull of this version left is of no use any more.
+  if (Status s = RemoveTree(layout->staging(version)); !s) return s.error().Wrap(context);
+  if (Status s = RemoveTree(layout->cache(version)); !s) return s.error().Wrap(context);
+  Result<std::optional<std::string>> current = ReadCurrent(*layout);
+  if (!current) return current.error().Wrap(context);
+  if (*current == version) return OkStatus();
+  if (Status s = Commit(*layout, {"activate", std::string(version), keep}); !s) {
+    return s.error().Wrap(context);
+  }
+  return OkStatus();
 }
 
 Status Store::Activate(Staging staging, std::span<const FileEntry> files,
@@ -146,9 +173,16 @@ Status Store::Activate(Staging staging, std::span<const FileEntry> files,
                      context + ": keep must be at least 1 (the current version)");
   }
   if (Status s = ValidateFileList(files); !s) return s.error().Wrap(context);
-  if (IsFolder(layout.version(version))) {
-    if (Status s = ActivateStored(layout, staging, files, keep); !s) return s.error().Wrap(context);
-    return OkStatus();
+  const bool replaces_stored = IsFolder(layout.version(version));
+  if (replaces_stored) {
+    // Checked before meta is rewritten. Unreadable meta is damage to repair.
+    Result<std::vector<FileEntry>> stored = ReadFileList(layout.files_json(version));
+    if (stored && *stored != SortedByPath(files)) {
+      return MakeError(ErrorCode::kConflict,
+                       context +
+                           ": the store holds this version with other files; a version never "
+                           "changes: publish a new version, or remove this one first");
+    }
   }
 
   Result<Tree> tree = CheckStaged(staging.dir_, files, staging.record_);
@@ -159,8 +193,14 @@ Status Store::Activate(Staging staging, std::span<const FileEntry> files,
   }
   if (Status s = SealTree(staging.dir_, *tree); !s) return s.error().Wrap(context);
   if (Status s = FsyncDirectory(layout.staging()); !s) return s.error().Wrap(context);
-  if (Status s = WriteMeta(layout, version, files, manifest_bytes, signature_bytes); !s) {
+  if (Status s = WriteMeta(layout, version, files, manifest_bytes, signature_bytes,
+                           /*fresh=*/!replaces_stored);
+      !s) {
     return s.error().Wrap(context);
+  }
+  if (replaces_stored) {
+    if (Status s = ReplaceStored(layout, version, keep); !s) return s.error().Wrap(context);
+    return OkStatus();
   }
   if (Status s = Commit(layout, {"activate", version, keep}); !s) return s.error().Wrap(context);
   return OkStatus();

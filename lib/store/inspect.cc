@@ -8,6 +8,7 @@
 #include "lib/store/current_link.h"
 #include "lib/store/file_list.h"
 #include "lib/store/history.h"
+#include "lib/store/recovery.h"
 #include "lib/store/store.h"
 #include "lib/store/tree.h"
 
@@ -21,7 +22,11 @@ Result<std::vector<ModelInfo>> Store::List() const {
   for (const std::string& name : *names) {
     if (!ValidateModelName(name).ok() || !IsFolder(root_ / name)) continue;
     Result<ModelInfo> model = Describe(name);
-    if (!model) return model.error();
+    // One model that cannot be read is reported as such; the others still are.
+    if (!model) {
+      models.push_back({name, std::nullopt, {}, {model.error().message}});
+      continue;
+    }
     models.push_back(std::move(*model));
   }
   return models;
@@ -30,30 +35,42 @@ Result<std::vector<ModelInfo>> Store::List() const {
 Result<ModelInfo> Store::Describe(std::string_view model) const {
   Result<ModelLayout> layout = ExistingLayout(model);
   if (!layout) return layout.error();
+  ModelInfo info{std::string(model), std::nullopt, {}, {}};
+  if (Status s = CheckOwnFolders(*layout); !s) {
+    info.damage.push_back(s.error().message);
+    return info;
+  }
   Result<std::optional<std::string>> current = ReadCurrent(*layout);
-  if (!current) return current.error();
-  Result<History> history = LoadHistory(layout->state());
-  if (!history) return history.error();
+  if (current) {
+    info.current = *current;
+  } else {
+    info.damage.push_back(current.error().message);
+  }
+  Result<History> loaded = LoadHistory(layout->state());
+  if (!loaded) info.damage.push_back(loaded.error().message);
+  const History history = loaded ? *loaded : History{};
   Result<std::vector<std::string>> names = ListNames(layout->versions());
   if (!names) return names.error();
   std::ranges::sort(*names);
 
-  ModelInfo info{std::string(model), *current, {}};
   for (const std::string& version : *names) {
     if (!ValidateVersion(version).ok() || !IsFolder(layout->version(version))) continue;
     Result<std::vector<FileEntry>> files = ReadFileList(layout->files_json(version));
     // A sweep in another process may have taken it since we listed it.
     if (!files && !IsFolder(layout->version(version))) continue;
-    if (!files) return files.error();
-    VersionInfo entry{version, version == *current, 0, ""};
-    for (const FileEntry& file : *files) entry.bytes += file.size;
-    if (const Activation* a = history->Find(version)) entry.activated_at = a->activated_at;
+    VersionInfo entry{version, version == info.current, 0, "", ""};
+    if (files) {
+      for (const FileEntry& file : *files) entry.bytes += file.size;
+    } else {
+      entry.damage = files.error().message;
+    }
+    if (const Activation* a = history.Find(version)) entry.activated_at = a->activated_at;
     info.versions.push_back(std::move(entry));
   }
   // Most recently activated first; any the history lacks last, by name.
   auto rank = [&](const VersionInfo& v) {
-    const Activation* a = history->Find(v.version);
-    return a ? static_cast<size_t>(a - history->activations.data()) : SIZE_MAX;
+    const Activation* a = history.Find(v.version);
+    return a ? static_cast<size_t>(a - history.activations.data()) : SIZE_MAX;
   };
   std::ranges::stable_sort(info.versions, {}, rank);
   return info;

@@ -5,7 +5,7 @@
 //   <root>/<model>/versions/<version>/   complete versions (read-only)
 //   <root>/<model>/meta/<version>/       manifest.json, manifest.sig, files.json
 //   <root>/<model>/staging/<version>/    versions being built
-//   <root>/<model>/staging/.<version>.verified   what the stager verified
+//   <root>/<model>/staging/.<version>.cache/     objects fetched for that version
 //   <root>/<model>/trash/                versions being deleted
 //   <root>/<model>/{current,state.json,journal,.lock}
 //
@@ -33,7 +33,12 @@ struct ModelLayout {
   std::filesystem::path files_json(std::string_view v) const { return meta(v) / "files.json"; }
   std::filesystem::path staging() const { return dir() / "staging"; }
   std::filesystem::path staging(std::string_view v) const { return staging() / v; }
-  std::filesystem::path verified_record(std::string_view v) const {
+  std::filesystem::path cache(std::string_view v) const {
+    return staging() / ("." + std::string(v) + ".cache");
+  }
+  // Where stores of an earlier format kept a record of verified files; only
+  // deleted now (see verified_record.h for why nothing is trusted across runs).
+  std::filesystem::path legacy_verified_record(std::string_view v) const {
     return staging() / ("." + std::string(v) + ".verified");
   }
   std::filesystem::path trash() const { return dir() / "trash"; }

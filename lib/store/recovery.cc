@@ -1,11 +1,13 @@
 // Recovery and the sweep; the steps are those of docs/store.md.
 #include "lib/store/recovery.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <set>
 
 #include "lib/common/file.h"
@@ -37,22 +39,90 @@ Status RemoveLeftoverTemporaries(const std::filesystem::path& dir, bool in_stagi
   return OkStatus();
 }
 
+// Names the store makes in staging/ beside the versions' folders: a fetch
+// cache per version, and the verified-files record older stores kept.
+std::optional<std::string> CachedVersion(std::string_view name) {
+  if (!name.starts_with('.') || !name.ends_with(".cache")) return std::nullopt;
+  return std::string(name.substr(1, name.size() - 1 - std::string_view(".cache").size()));
+}
+
+bool IsLegacyRecord(std::string_view name) {
+  return name.starts_with('.') && name.ends_with(".verified");
+}
+
+Status RemoveStaleStagingNames(const ModelLayout& layout) {
+  Result<std::vector<std::string>> names = ListNames(layout.staging());
+  if (!names) return names.error();
+  for (const std::string& name : *names) {
+    const std::optional<std::string> cached = CachedVersion(name);
+    const bool stale_cache = cached && !IsFolder(layout.staging(*cached));
+    if (!stale_cache && !IsLegacyRecord(name)) continue;
+    if (Status s = RemoveTree(layout.staging() / name); !s) return s;
+  }
+  return OkStatus();
+}
+
+// trash/ as a real folder: a symlink planted under that name is removed, not
+// followed (moving a version into it would carry the version, and the removal
+// after, outside the store).
+Status MakeOwnFolder(const std::filesystem::path& path) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoError("create folder", path, errno);
+    }
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) != 0) return ErrnoError("stat", path, errno);
+    if (S_ISDIR(info.st_mode)) return OkStatus();
+    if (::unlink(path.c_str()) != 0) return ErrnoError("remove", path, errno);
+  }
+  return MakeError(ErrorCode::kCorrupt, path.string() +
+                                            " keeps being replaced by something "
+                                            "that is not a folder; stop what does it");
+}
+
+}  // namespace
+
 Status MoveToTrash(const ModelLayout& layout, const std::string& version) {
   const std::filesystem::path from = layout.version(version);
   const std::filesystem::path to = layout.trash() / version;
-  if (::mkdir(layout.trash().c_str(), 0755) != 0 && errno != EEXIST) {
-    return ErrnoError("create folder", layout.trash(), errno);
+  struct stat info {};
+  if (::lstat(from.c_str(), &info) != 0) return ErrnoError("stat", from, errno);
+  if (!S_ISDIR(info.st_mode)) {
+    // Not something the store made (a version is always a real folder):
+    // remove the name, and never chmod or walk what it may point at.
+    if (::unlink(from.c_str()) != 0) return ErrnoError("remove", from, errno);
+    return FsyncDirectory(layout.versions());
   }
+  if (Status s = MakeOwnFolder(layout.trash()); !s) return s;
   if (Status s = RemoveTree(to); !s) return s;
-  // Moving a folder to another parent needs write permission on it.
-  if (::chmod(from.c_str(), 0755) != 0) return ErrnoError("make writable", from, errno);
+  // Moving a folder to another parent needs write permission on it; the fd
+  // (O_NOFOLLOW | O_DIRECTORY) is the folder lstat saw, not what a name
+  // swapped in since would lead to.
+  UniqueFd folder(::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!folder.valid()) return ErrnoError("open", from, errno);
+  if (::fchmod(folder.get(), 0755) != 0) return ErrnoError("make writable", from, errno);
   if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoError("move to trash", from, errno);
   // Durable before anything in it is deleted, so a power cut can never bring
   // a half-deleted tree back into versions/.
   return FsyncDirectory(layout.versions());
 }
 
-}  // namespace
+Status CheckOwnFolders(const ModelLayout& layout) {
+  for (const std::filesystem::path& folder : {layout.versions(), layout.meta(), layout.staging()}) {
+    struct stat info {};
+    if (::lstat(folder.c_str(), &info) != 0) {
+      if (errno == ENOENT) continue;
+      return ErrnoError("stat", folder, errno);
+    }
+    if (!S_ISDIR(info.st_mode)) {
+      return MakeError(ErrorCode::kCorrupt,
+                       folder.string() +
+                           " is not a folder (a symlink?); the store never follows links it did "
+                           "not make: remove it and retry");
+    }
+  }
+  return OkStatus();
+}
 
 Status RollForward(const ModelLayout& layout, const Journal& journal) {
   const std::string& version = journal.version;
@@ -67,8 +137,11 @@ Status RollForward(const ModelLayout& layout, const Journal& journal) {
     if (Status s = FsyncDirectory(layout.versions()); !s) return s;
     if (Status s = FsyncDirectory(layout.staging()); !s) return s;
   }
-  ::unlink(layout.verified_record(version).c_str());  // only saved work; nothing needs it now
-  if (::chmod(complete.c_str(), 0555) != 0) return ErrnoError("make read-only", complete, errno);
+  // Only saved work for the staging that has just become the version.
+  if (Status s = RemoveTree(layout.cache(version)); !s) return s;
+  UniqueFd folder(::open(complete.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!folder.valid()) return ErrnoError("open", complete, errno);
+  if (::fchmod(folder.get(), 0555) != 0) return ErrnoError("make read-only", complete, errno);
   if (Status s = FsyncDirectory(complete); !s) return s;
 
   Result<std::optional<std::string>> current = ReadCurrent(layout);
@@ -115,6 +188,7 @@ Status Sweep(const ModelLayout& layout) {
   }
   if (Status s = RemoveTree(layout.trash()); !s) return s;
   if (Status s = RemoveLeftoverTemporaries(layout.dir(), /*in_staging=*/false); !s) return s;
+  if (Status s = RemoveStaleStagingNames(layout); !s) return s;
   return RemoveLeftoverTemporaries(layout.staging(), /*in_staging=*/true);
 }
 

@@ -23,8 +23,19 @@ Status RollForward(const ModelLayout& layout, const Journal& journal);
 // Deletes what nothing needs: versions that are neither current nor in
 // state.json (moved into trash/ first, so versions/ never holds a half-deleted
 // tree), meta of versions that are gone, trash/, and temporaries left by a
-// killed process. Staging folders stay: they are resumable work.
+// killed process, caches of versions no longer staged. Staging folders stay:
+// they are resumable work. Nothing found in these folders is followed if it
+// is a symlink: it is unlinked as the stray name it is.
 Status Sweep(const ModelLayout& layout);
+
+// Moves versions/<version> into trash/ (durably). Anything under that name
+// that is not a real folder (a stray symlink) is unlinked, never followed.
+Status MoveToTrash(const ModelLayout& layout, const std::string& version);
+
+// Whether the model's own folders (versions/, meta/, staging/) are real
+// folders or absent: the sweep lists and deletes inside them, so a symlink in
+// place of one would aim it outside the store. kCorrupt naming the path if not.
+Status CheckOwnFolders(const ModelLayout& layout);
 
 // Rolls a pending journal forward, if there is one, then sweeps.
 Status Recover(const ModelLayout& layout);

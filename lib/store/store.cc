@@ -18,10 +18,10 @@ namespace {
 // would mislead an older ferry; an older ferry then refuses the store.
 constexpr int kStoreFormat = 1;
 
-Status CheckMarker(const std::filesystem::path& marker) {
+Status CheckMarker(const std::filesystem::path& marker, bool create) {
   Result<std::string> text = ReadFileToString(marker);
   if (!text) {
-    if (text.error().code != ErrorCode::kNotFound) return text.error();
+    if (text.error().code != ErrorCode::kNotFound || !create) return text.error();
     const nlohmann::json doc{{"kind", "ferry-store"}, {"format", kStoreFormat}};
     return WriteFileAtomically(marker, doc.dump() + "\n");
   }
@@ -49,7 +49,23 @@ Result<Store> Store::Open(const std::filesystem::path& root) {
   std::error_code error;
   std::filesystem::create_directories(root, error);
   if (error) return ErrnoError("create store folder", root, error.value());
-  if (Status s = CheckMarker(root / ".ferry-store"); !s) return s.error().Wrap("open store");
+  if (Status s = CheckMarker(root / ".ferry-store", /*create=*/true); !s)
+    return s.error().Wrap("open store");
+  return Store(root);
+}
+
+Result<Store> Store::OpenExisting(const std::filesystem::path& root) {
+  const std::filesystem::path marker = root / ".ferry-store";
+  struct stat info {};
+  if (::lstat(root.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return MakeError(ErrorCode::kNotFound, "no store at " + root.string() +
+                                               ": the folder does not exist (check --store)");
+  }
+  if (::lstat(marker.c_str(), &info) != 0) {
+    return MakeError(ErrorCode::kNotFound, "no store at " + root.string() + ": " + marker.string() +
+                                               " is missing (check --store; pull creates a store)");
+  }
+  if (Status s = CheckMarker(marker, /*create=*/false); !s) return s.error().Wrap("open store");
   return Store(root);
 }
 
@@ -72,6 +88,7 @@ Result<ModelLayout> Store::ExistingLayout(std::string_view model) const {
 Result<ModelLock> Store::LockAndRecover(const ModelLayout& layout) {
   Result<ModelLock> lock = ModelLock::Acquire(layout);
   if (!lock) return lock;
+  if (Status s = CheckOwnFolders(layout); !s) return s.error();
   if (Status s = store::Recover(layout); !s) {
     return s.error().Wrap("finish the interrupted update of model " + layout.model);
   }

@@ -35,20 +35,37 @@ struct VersionInfo {
   bool current = false;
   uint64_t bytes = 0;        // sum of its files' sizes (a hard-linked file counts in each version)
   std::string activated_at;  // RFC 3339 UTC of its last activation; empty if none is recorded
+  std::string damage;        // why its metadata cannot be read; empty when it can
 };
 
+// What a reader sees of a model. Damage is reported, not fatal: a damaged
+// state.json or files.json of one version leaves the rest readable.
 struct ModelInfo {
   std::string model;
   std::optional<std::string> current;
   std::vector<VersionInfo> versions;  // most recently activated first
+  std::vector<std::string> damage;    // model-level problems (current link, state.json)
 };
 
 class Store;
 
+// A file a new version shares with a version the store holds: hard-linked
+// from `source_path` of `version` to `entry.path` instead of fetched.
+struct HeldFile {
+  std::string version;
+  std::string source_path;
+  FileEntry entry;
+};
+
 // A version being built in <root>/<model>/staging/<version>/. It holds the
 // model's lock until it is destroyed or handed to Store::Activate. Destroying
-// it keeps the folder and the record of verified files, so a later run resumes
-// where this one stopped; Abandon() deletes both.
+// it keeps the folder, so a later run resumes where this one stopped (after
+// checking by content what it finds there); Abandon() deletes it.
+//
+// Only what this process checked by content counts as verified (see
+// verified_record.h): files written and checked by the caller (MarkVerified),
+// files hashed on resume (ResumeFiles) and linked files hashed as they are
+// linked (LinkFromVersions).
 class Staging {
  public:
   Staging(Staging&&) noexcept = default;
@@ -60,30 +77,45 @@ class Staging {
 
   // The path to write `relative` to, its parent folders created. Refuses paths
   // that could leave the staging folder. If the name is a hard link into a
-  // stored version (see LinkFromVersion) it is unlinked first, so that writing
+  // stored version (see LinkFromVersions) it is unlinked first, so that writing
   // through the returned path can never change a complete version.
   Result<std::filesystem::path> PathFor(std::string_view relative);
 
-  // Hard-links `relative` from the complete version `from_version` (no copy;
-  // a copy only if the filesystem refuses the link with EXDEV or EMLINK) and
-  // records it as verified with the digest that version stored for it.
-  Status LinkFromVersion(std::string_view from_version, std::string_view relative);
+  // Hashes, on several threads, what an earlier run left in the staging folder
+  // for `files`: a file whose size and SHA-256 are its entry's is recorded as
+  // verified and kept; any other file under a listed name is deleted. Returns
+  // how many files were kept.
+  Result<size_t> ResumeFiles(std::span<const FileEntry> files);
 
-  // Records that the caller wrote `entry.path` and checked its size and digest,
-  // so Activate need not hash it again. The record survives a crash (it is
-  // written atomically beside the staging folder) and is trusted only while
-  // the file keeps the size, mtime and inode it had when it was recorded.
+  // Hard-links each file from the complete version it names (no copy; a copy
+  // only if the filesystem refuses the link with EXDEV or EMLINK), then hashes
+  // the linked files on several threads. A file whose bytes are not its
+  // entry's (a damaged copy in the held version) is unlinked again and its
+  // status is kCorrupt naming that copy, so the caller fetches it instead.
+  // Returns one status per link, in order. The version being staged may be a
+  // source itself: that is how a damaged complete version is repaired.
+  std::vector<Status> LinkFromVersions(std::span<const HeldFile> links);
+  // One file, at the same path in `from_version`.
+  Status LinkFromVersion(std::string_view from_version, const FileEntry& entry);
+
+  // Records that the caller wrote `entry.path` in this process and checked
+  // its size and digest, so Activate need not hash it again.
   Status MarkVerified(const FileEntry& entry);
   bool IsVerified(const FileEntry& entry) const;
 
-  // Deletes the staging folder and its record now; Activate refuses it after.
+  // <model>/staging/.<version>.cache/, created (never through a symlink):
+  // where a pull keeps fetched objects so that a re-run after a crash fetches
+  // no verified byte twice. Deleted with the staging folder.
+  Result<std::filesystem::path> CacheDir();
+
+  // Deletes the staging folder and its cache now; Activate refuses it after.
   // Best effort: a folder it fails to delete is harmless (a later
   // BeginStaging resumes it, a later Abandon deletes it).
   void Abandon();
 
  private:
   friend class Store;
-  Staging(ModelLayout layout, std::string version, ModelLock lock, VerifiedRecord record);
+  Staging(ModelLayout layout, std::string version, ModelLock lock);
 
   ModelLayout layout_;
   std::string version_;
@@ -99,6 +131,9 @@ class Store {
   // (<root>/.ferry-store) if missing. Takes no lock and recovers nothing: each
   // writing call recovers the model it touches.
   static Result<Store> Open(const std::filesystem::path& root);
+  // For readers (ls, verify, inspection): opens a store that exists and
+  // creates nothing; a missing folder or marker is kNotFound naming the path.
+  static Result<Store> OpenExisting(const std::filesystem::path& root);
 
   const std::filesystem::path& root() const { return root_; }
 
@@ -110,18 +145,26 @@ class Store {
   // the staging area for `version`, resuming one a previous run left behind.
   Result<Staging> BeginStaging(std::string_view model, std::string_view version);
 
-  // Checks every staged file against `files` (size, and SHA-256 unless it is
-  // recorded as verified), refusing missing and extra files, symlinks and
-  // special files; makes the version read-only and durable; stores the
-  // manifest and signature bytes; makes it `current`; then removes versions
-  // beyond the `keep` most recently activated (never the current one).
-  // A file whose size or digest is wrong is deleted from staging and the rest
-  // of the staging folder is kept, so a rerun fetches only that file again.
-  // If `version` is already complete in the store (it must list the same
-  // files), the staged copy is discarded and the stored one made current;
-  // activating the current version changes nothing.
+  // Checks every staged file against `files` (size, and SHA-256 unless this
+  // process recorded it as verified; the hashing runs on several threads),
+  // refusing missing and extra files, symlinks and special files; makes the
+  // version read-only and durable; stores the manifest and signature bytes;
+  // makes it `current`; then removes versions beyond the `keep` most recently
+  // activated (never the current one). A file whose size or digest is wrong is
+  // deleted from staging and the rest of the staging folder is kept, so a
+  // rerun fetches only that file again.
+  // If `version` is already complete in the store, the staged copy replaces it
+  // (a repair of damaged files; it must list the same files): the switch is
+  // journaled like any activation, so a kill leaves one whole copy in place.
   Status Activate(Staging staging, std::span<const FileEntry> files,
                   std::string_view manifest_bytes, std::string_view signature_bytes, int keep = 2);
+
+  // Makes the complete version `version` current: a journaled symlink swap
+  // that reads and copies no file data, whatever its size (the operator's
+  // rollback and a pull of a held version take this path). A staging folder a
+  // killed pull of that version left behind is deleted. Activating the current
+  // version changes nothing.
+  Status ActivateHeld(std::string_view model, std::string_view version, int keep = 2);
 
   // Makes current the version activated before the current one, which must
   // still be complete in the store: a symlink swap and a state update, no data

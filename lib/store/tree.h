@@ -25,10 +25,10 @@ bool IsFolder(const std::filesystem::path& path);
 // The names in `dir` (not recursive, unsorted); a missing folder has none.
 Result<std::vector<std::string>> ListNames(const std::filesystem::path& dir);
 
-// Makes every file of `tree` 0444 and every folder below `dir` 0555, fsyncing
-// each after its mode is set and each folder after its contents, then fsyncs
-// `dir` itself. `dir` stays writable: moving a folder to another parent needs
-// write permission on it, and the caller renames it next.
+// Makes every file of `tree` 0444 and every folder below `dir` 0555 and all of
+// it durable (an fsync of each, folders after their contents; or, for a tree
+// of many files, one syncfs of the filesystem), then fsyncs `dir` itself. `dir` stays writable:
+// moving a folder to another parent needs write permission on it, and the caller renames it next.
 Status SealTree(const std::filesystem::path& dir, const Tree& tree);
 
 // Deletes `path` and all under it; a missing path is fine. Folders are made

@@ -1,11 +1,10 @@
-// What a stager has already verified, so that neither a resumed run nor
-// Activate hashes a file twice (hashing a 100 GB model takes minutes).
-// Kept at staging/.<version>.verified and replaced atomically on each change,
-// so a crash leaves the previous record or the new one. An entry is trusted
-// only while its file keeps the size, mtime and inode recorded with it: a
-// rewritten or replaced file loses that trust and is hashed again.
-//
-// {"format": 1, "files": {"<path>": {"size": N, "sha256": "<hex>", "mtime_ns": M, "inode": I}}}
+// What this process has checked by content while staging a version, so that
+// Activate does not hash a file twice. It lives in memory only, on purpose: a
+// version is activated only when every file was checked by content in the run
+// that activates it, so bytes that changed on disk while no process watched
+// them (bit rot, a hand edit of a resumed staging file) can never ride on an
+// earlier run's word. An entry is trusted only while its file keeps the size,
+// mtime and inode recorded with it: a rewritten or replaced file is hashed again.
 #pragma once
 
 #include <cstdint>
@@ -20,17 +19,13 @@ namespace ferry::store {
 
 class VerifiedRecord {
  public:
-  // A missing or damaged record loads as an empty one: the record only saves
-  // work, so losing it costs a re-hash, never correctness.
-  static VerifiedRecord Load(std::filesystem::path record, std::filesystem::path dir);
+  explicit VerifiedRecord(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
-  // Syncs the file and notes `entry` with its size, mtime and inode; the file
-  // must exist under the folder with entry.size bytes. Save() makes the note
-  // durable.
+  // Notes `entry` with the size, mtime and inode its file has now; the file
+  // must exist under the folder, reached without symlinks, with entry.size bytes.
   Status Add(const FileEntry& entry);
   void Forget(const std::string& path);
   bool Contains(const FileEntry& entry) const;
-  Status Save() const;
 
  private:
   struct Seen {
@@ -39,11 +34,8 @@ class VerifiedRecord {
     int64_t mtime_ns = 0;
     uint64_t inode = 0;
   };
-  VerifiedRecord(std::filesystem::path record, std::filesystem::path dir)
-      : record_(std::move(record)), dir_(std::move(dir)) {}
 
-  std::filesystem::path record_;  // the record file
-  std::filesystem::path dir_;     // the staging folder its paths are relative to
+  std::filesystem::path dir_;  // the staging folder its paths are relative to
   std::map<std::string, Seen> files_;
 };
 

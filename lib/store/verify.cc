@@ -1,5 +1,6 @@
 // Verify: re-hash a complete version against the file list stored with it,
 // to find damage done after activation (a bad disk, a hand edit).
+#include "lib/common/parallel_for.h"
 #include "lib/store/current_link.h"
 #include "lib/store/file_check.h"
 #include "lib/store/file_list.h"
@@ -37,12 +38,21 @@ Status Store::Verify(std::string_view model, std::optional<std::string_view> ver
   Result<Tree> tree = ScanTree(*dir);
   if (!tree) return damaged(tree.error());
   if (Status s = CompareFileSets(tree->files, *files); !s) return damaged(s.error());
-  for (const FileEntry& entry : *files) {
-    if (Status s = CheckFileContent(*dir / entry.path, entry, /*trusted=*/false); !s) {
-      return damaged(s.error());
-    }
+  std::vector<Status> checked(files->size());
+  ParallelFor(files->size(), DefaultThreads(), [&](size_t i) {
+    checked[i] = CheckFileContent(*dir / (*files)[i].path, (*files)[i], /*trusted=*/false);
+  });
+  size_t damaged_files = 0;
+  const Status* first = nullptr;
+  for (const Status& s : checked) {
+    if (s.ok()) continue;
+    ++damaged_files;
+    if (first == nullptr) first = &s;
   }
-  return OkStatus();
+  if (first == nullptr) return OkStatus();
+  Error error = first->error();
+  if (damaged_files > 1) error.message += " (" + std::to_string(damaged_files) + " files in all)";
+  return damaged(error);
 }
 
 }  // namespace ferry::store

@@ -2,39 +2,17 @@
 // version in service stays current and whole. The volume is a real tmpfs,
 // shrunk after the first version is in place.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 
 #include "tests/ctl/ferryctl_fixture.h"
+#include "tests/support/small_volume.h"
 
 namespace ferry::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A tmpfs mounted for one test and unmounted after it.
-class SmallVolume {
- public:
-  explicit SmallVolume(const fs::path& at) : path_(at) {
-    fs::create_directories(path_);
-    mounted_ = ::mount("tmpfs", path_.c_str(), "tmpfs", 0, "size=64m") == 0;
-  }
-  ~SmallVolume() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  SmallVolume(const SmallVolume&) = delete;
-  SmallVolume& operator=(const SmallVolume&) = delete;
-  bool mounted() const { return mounted_; }
-  bool Resize(const std::string& size) {
-    return ::mount("tmpfs", path_.c_str(), "tmpfs", MS_REMOUNT, ("size=" + size).c_str()) == 0;
-  }
-
- private:
-  fs::path path_;
-  bool mounted_ = false;
-};
-
 TEST_F(FerryctlTest, DiskFullFailsCleanlyAndKeepsTheOldVersion) {
-  SmallVolume volume(scratch_ / "volume");
+  SmallVolume volume(scratch_ / "volume", "64m");
   if (!volume.mounted()) GTEST_SKIP() << "mounting a tmpfs needs root (CAP_SYS_ADMIN)";
   const fs::path store = scratch_ / "volume" / "store";
   ASSERT_EQ(Pull(Repository(), "1.0.0", store).exit_code, 0);

@@ -51,7 +51,7 @@ Status StageAndActivate(Store& store, const char* version,
     const FileEntry entry = files[i].entry();
     if (staging->IsVerified(entry)) continue;
     if (changed != nullptr && !(*changed)[i] && store.VersionPath(kModel, kOld).ok()) {
-      if (Status s = staging->LinkFromVersion(kOld, entry.path); !s) return s;
+      if (Status s = staging->LinkFromVersion(kOld, entry); !s) return s;
       continue;
     }
     if (Status s = testing::WriteStaged(*staging, files[i]); !s) return s;

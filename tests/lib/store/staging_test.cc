@@ -1,5 +1,6 @@
 // Staging: what Activate refuses (leaving the store as it was), and how a
 // staging folder left by an interrupted run is resumed.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -111,10 +112,14 @@ TEST_F(StagingTest, AWrongDigestIsRefusedAndOnlyThatFileIsDropped) {
   EXPECT_THAT(status.error().message, HasSubstr("fetch it again"));
   ExpectUnchanged();
 
-  // The good file stays staged and verified; the bad one must be fetched again.
+  // The good file stays staged (kept once hashed again); the bad one must be
+  // fetched again.
   Staging resumed = Begin();
-  EXPECT_TRUE(resumed.IsVerified(v2_[0].entry()));
   EXPECT_FALSE(fs::exists(resumed.dir() / "dir/b.bin"));
+  Result<size_t> kept = resumed.ResumeFiles(testing::EntriesOf(v2_));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, 1u);
+  EXPECT_TRUE(resumed.IsVerified(v2_[0].entry()));
 }
 
 TEST_F(StagingTest, AWrongSizeIsRefused) {
@@ -145,7 +150,7 @@ TEST_F(StagingTest, MissingAndExtraFilesAreRefused) {
   ExpectUnchanged();
 }
 
-TEST_F(StagingTest, AnInterruptedStagingIsResumedWithWhatItVerified) {
+TEST_F(StagingTest, AResumedStagingTrustsNothingUntilItIsHashedAgain) {
   {
     Staging crashed = Begin();
     ASSERT_TRUE(testing::WriteAllStaged(crashed, v2_).ok());
@@ -154,8 +159,13 @@ TEST_F(StagingTest, AnInterruptedStagingIsResumedWithWhatItVerified) {
     // Destroyed without Activate, as if the process had died here.
   }
   Staging resumed = Begin();
+  // What another run verified counts for nothing in this one.
+  EXPECT_FALSE(resumed.IsVerified(v2_[0].entry()));
+  EXPECT_FALSE(resumed.IsVerified(v2_[1].entry()));
+  Result<size_t> kept = resumed.ResumeFiles(testing::EntriesOf(v2_));
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_EQ(*kept, 2u);
   EXPECT_TRUE(resumed.IsVerified(v2_[0].entry()));
-  EXPECT_TRUE(resumed.IsVerified(v2_[1].entry()));
   // Trust is for these exact bytes: another digest is not covered.
   EXPECT_FALSE(resumed.IsVerified(v1_[0].entry()));
 
@@ -173,6 +183,37 @@ TEST_F(StagingTest, AnInterruptedStagingIsResumedWithWhatItVerified) {
   ExpectUnchanged();
 }
 
+// Bytes changed while no process watched, with size, inode and mtime kept
+// (what the persisted record of older versions trusted): the resumed run
+// finds it by hashing, deletes the file, and never activates it.
+TEST_F(StagingTest, AResumedFileWhoseBytesChangedBehindItsMtimeIsRefetched) {
+  {
+    Staging crashed = Begin();
+    ASSERT_TRUE(testing::WriteAllStaged(crashed, v2_).ok());
+    ASSERT_TRUE(crashed.MarkVerified(v2_[0].entry()).ok());
+  }
+  const fs::path a = dir_ / "store/coder/staging/2.0.0/a.bin";
+  struct stat before {};
+  ASSERT_EQ(::stat(a.c_str(), &before), 0);
+  {
+    std::fstream file(a, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(100);
+    file.put(static_cast<char>(v2_[0].content[100] ^ 0x01));
+  }
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, a.c_str(), times, 0), 0);
+
+  Staging resumed = Begin();
+  Result<size_t> kept = resumed.ResumeFiles(testing::EntriesOf(v2_));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, 1u);  // dir/b.bin only
+  EXPECT_FALSE(fs::exists(a));
+  Status status = store_->Activate(std::move(resumed), testing::EntriesOf(v2_), "m", "s");
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(status.error().message, HasSubstr("file a.bin is missing"));
+  ExpectUnchanged();
+}
+
 TEST_F(StagingTest, MarkVerifiedChecksTheSize) {
   Staging staging = Begin();
   ASSERT_TRUE(testing::WriteStaged(staging, v2_[0]).ok());
@@ -184,19 +225,47 @@ TEST_F(StagingTest, MarkVerifiedChecksTheSize) {
 
 TEST_F(StagingTest, LinkingNeedsTheFileInACompleteVersion) {
   Staging staging = Begin();
-  EXPECT_EQ(staging.LinkFromVersion("1.0.0", "nope.bin").error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(staging.LinkFromVersion("0.9.0", "a.bin").error().code, ErrorCode::kNotFound);
-  EXPECT_FALSE(staging.LinkFromVersion("1.0.0", "../a.bin").ok());
+  EXPECT_EQ(staging.LinkFromVersion("1.0.0", {"nope.bin", 1, {}}).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(staging.LinkFromVersion("0.9.0", v1_[0].entry()).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(staging.LinkFromVersion("1.0.0", {"../a.bin", 1, {}}).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+// Bit rot in a held version must not travel into a new one: the linked copy
+// is hashed, found damaged, unlinked again, and reported as kCorrupt so the
+// caller fetches the file instead.
+TEST_F(StagingTest, ADamagedHeldCopyIsNotLinked) {
+  const fs::path held = dir_ / "store/coder/versions/1.0.0/a.bin";
+  {
+    std::fstream file(held, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(7);
+    file.put(static_cast<char>(v1_[0].content[7] ^ 0x40));
+  }
+  Staging staging = Begin();
+  std::vector<HeldFile> links = {{"1.0.0", "a.bin", v1_[0].entry()},
+                                 {"1.0.0", "dir/b.bin", v1_[1].entry()}};
+  std::vector<Status> linked = staging.LinkFromVersions(links);
+  ASSERT_EQ(linked.size(), 2u);
+  ASSERT_FALSE(linked[0].ok());
+  EXPECT_EQ(linked[0].error().code, ErrorCode::kCorrupt);
+  EXPECT_THAT(linked[0].error().message,
+              HasSubstr("the copy of a.bin in version 1.0.0 has SHA-256"));
+  EXPECT_FALSE(fs::exists(staging.dir() / "a.bin"));
+  EXPECT_FALSE(staging.IsVerified(v1_[0].entry()));
+  EXPECT_TRUE(linked[1].ok()) << linked[1].error().message;
+  EXPECT_TRUE(staging.IsVerified(v1_[1].entry()));
 }
 
 TEST_F(StagingTest, AbandonRemovesTheStagingFolder) {
   Staging staging = Begin();
   ASSERT_TRUE(testing::WriteAllStaged(staging, v2_).ok());
   ASSERT_TRUE(staging.MarkVerified(v2_[0].entry()).ok());
+  ASSERT_TRUE(staging.CacheDir().ok());
   const fs::path dir = staging.dir();
   staging.Abandon();
   EXPECT_FALSE(fs::exists(dir));
-  EXPECT_FALSE(fs::exists(dir_ / "store/coder/staging/.2.0.0.verified"));
+  EXPECT_FALSE(fs::exists(dir_ / "store/coder/staging/.2.0.0.cache"));
   EXPECT_FALSE(store_->Activate(std::move(staging), testing::EntriesOf(v2_), "m", "s").ok());
   ExpectUnchanged();
 }

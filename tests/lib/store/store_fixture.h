@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/common/file.h"
 #include "lib/common/sha256.h"
+#include "lib/common/file.h"
 #include "lib/store/store.h"
 
 namespace ferry::store::testing {

@@ -123,9 +123,9 @@ TEST_F(StoreTest, UnchangedFilesAreHardLinkedFromThePreviousVersion) {
 
   Result<Staging> staging = store_->BeginStaging("coder", "2.0.0");
   ASSERT_TRUE(staging.ok()) << staging.error().message;
-  ASSERT_TRUE(staging->LinkFromVersion("1.0.0", "config.json").ok());
-  ASSERT_TRUE(staging->LinkFromVersion("1.0.0", "tokenizer/vocab.json").ok());
-  // A linked file is recorded as verified with the digest its version stored.
+  ASSERT_TRUE(staging->LinkFromVersion("1.0.0", v2[0].entry()).ok());
+  ASSERT_TRUE(staging->LinkFromVersion("1.0.0", v2[2].entry()).ok());
+  // A linked file was hashed as it was linked: Activate need not hash it again.
   EXPECT_TRUE(staging->IsVerified(v2[0].entry()));
   ASSERT_TRUE(testing::WriteStaged(*staging, v2[1]).ok());
   ASSERT_TRUE(store_->Activate(std::move(*staging), testing::EntriesOf(v2), "m", "s").ok());
@@ -146,7 +146,7 @@ TEST_F(StoreTest, WritingALinkedNameNeverChangesTheStoredVersion) {
   ASSERT_TRUE(StageAndActivate("1.0.0", v1).ok());
   Result<Staging> staging = store_->BeginStaging("coder", "2.0.0");
   ASSERT_TRUE(staging.ok());
-  ASSERT_TRUE(staging->LinkFromVersion("1.0.0", "config.json").ok());
+  ASSERT_TRUE(staging->LinkFromVersion("1.0.0", v1[0].entry()).ok());
   // We are root in CI, so 0444 alone would not stop this write.
   ASSERT_TRUE(testing::WriteStaged(*staging, {"config.json", "changed"}).ok());
   EXPECT_TRUE(store_->Verify("coder", "1.0.0").ok());
@@ -197,29 +197,57 @@ TEST_F(StoreTest, KeepOneLeavesNothingToRollBackTo) {
   EXPECT_FALSE(store_->Rollback("coder").ok());
 }
 
-TEST_F(StoreTest, ActivatingAStoredVersionSwitchesToItAndTheCurrentOneIsANoOp) {
+TEST_F(StoreTest, ActivatingAHeldVersionSwitchesToItAndTheCurrentOneIsANoOp) {
   const std::vector<TestFile> v1 = Files(1);
   ASSERT_TRUE(StageAndActivate("1.0.0", v1).ok());
   ASSERT_TRUE(StageAndActivate("2.0.0", Files(2)).ok());
-
-  // Nothing staged: the stored copy is used and the staging folder dropped.
-  Result<Staging> again = store_->BeginStaging("coder", "1.0.0");
-  ASSERT_TRUE(again.ok());
-  ASSERT_TRUE(store_->Activate(std::move(*again), testing::EntriesOf(v1), "m", "s").ok());
+  // What a killed pull of 1.0.0 leaves behind goes with the switch.
+  {
+    Result<Staging> killed = store_->BeginStaging("coder", "1.0.0");
+    ASSERT_TRUE(killed.ok());
+    ASSERT_TRUE(testing::WriteStaged(*killed, v1[0]).ok());
+  }
+  const fs::path held = ModelDir() / "versions/1.0.0/model.safetensors";
+  const ino_t inode = Stat(held).st_ino;
+  ASSERT_TRUE(store_->ActivateHeld("coder", "1.0.0").ok());
   EXPECT_EQ(Current(), "1.0.0");
+  EXPECT_EQ(Stat(held).st_ino, inode);  // switched, not copied
   EXPECT_FALSE(fs::exists(ModelDir() / "staging" / "1.0.0"));
-
-  Result<Staging> same = store_->BeginStaging("coder", "1.0.0");
-  ASSERT_TRUE(same.ok());
-  ASSERT_TRUE(store_->Activate(std::move(*same), testing::EntriesOf(v1), "m", "s").ok());
+  ASSERT_TRUE(store_->ActivateHeld("coder", "1.0.0").ok());
   EXPECT_EQ(Current(), "1.0.0");
+  EXPECT_EQ(Versions(), (std::vector<std::string>{"1.0.0", "2.0.0"}));
+
+  Status missing = store_->ActivateHeld("coder", "3.0.0");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(StoreTest, AStagedCopyOfAStoredVersionReplacesIt) {
+  const std::vector<TestFile> v1 = Files(1);
+  ASSERT_TRUE(StageAndActivate("1.0.0", v1).ok());
+  const fs::path damaged = ModelDir() / "versions/1.0.0/config.json";
+  ::chmod(damaged.parent_path().c_str(), 0755);
+  fs::remove(damaged);
+  { std::ofstream(damaged) << "rotten"; }
+  ASSERT_FALSE(store_->Verify("coder").ok());
+
+  Result<Staging> repair = store_->BeginStaging("coder", "1.0.0");
+  ASSERT_TRUE(repair.ok());
+  ASSERT_TRUE(testing::WriteAllStaged(*repair, v1).ok());
+  ASSERT_TRUE(store_->Activate(std::move(*repair), testing::EntriesOf(v1), "m", "s").ok());
+  EXPECT_EQ(Current(), "1.0.0");
+  EXPECT_TRUE(store_->Verify("coder").ok());
+  EXPECT_FALSE(fs::exists(ModelDir() / "staging" / "1.0.0"));
+  EXPECT_FALSE(fs::exists(ModelDir() / "trash"));
 
   // A version never changes its files.
   Result<Staging> changed = store_->BeginStaging("coder", "1.0.0");
   ASSERT_TRUE(changed.ok());
+  ASSERT_TRUE(testing::WriteAllStaged(*changed, Files(7)).ok());
   Status conflict = store_->Activate(std::move(*changed), testing::EntriesOf(Files(7)), "m", "s");
   ASSERT_FALSE(conflict.ok());
   EXPECT_EQ(conflict.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(store_->Verify("coder").ok());
 }
 
 TEST_F(StoreTest, RemoveDeletesAnOldVersionButNeverTheCurrentOne) {
