@@ -122,7 +122,8 @@ HttpSource::HttpSource(std::string origin, std::string base_path, FetchOptions o
     : origin_(std::move(origin)),
       base_path_(std::move(base_path)),
       options_(std::move(options)),
-      limiter_(options_.bandwidth_limit) {}
+      limiter_(options_.bandwidth_limit),
+      watchdog_(options_.low_speed_limit, options_.low_speed_time) {}
 
 HttpSource::~HttpSource() {
   SigpipeGuard guard;  // closing a kept-alive TLS connection writes to it
@@ -168,12 +169,17 @@ Status HttpSource::FetchToFile(std::string_view relative_path,
   if (progress != nullptr) progress->Add(file->size());
   const std::string target = base_path_ + "/" + std::string(relative_path);
   // Progress means reaching further than ever before, so that a server which
-  // keeps starting over (or a retry) cannot keep the count from running out.
+  // keeps starting over (or a retry) cannot keep the count from running out;
+  // and by at least what the low-speed limit asks of one window, so that a
+  // server which sends a few bytes per connection cannot either.
+  const uint64_t quantum = std::max<uint64_t>(
+      1, options_.low_speed_limit *
+             static_cast<uint64_t>(std::max<int64_t>(0, options_.low_speed_time.count())));
   uint64_t furthest = file->size();
   return RunWithRetries(options_, [&] {
     Attempt attempt = FetchAttempt(target, *file, progress);
-    attempt.made_progress = file->size() > furthest;
-    furthest = std::max(furthest, file->size());
+    attempt.made_progress = file->size() >= furthest + quantum;
+    if (attempt.made_progress) furthest = file->size();
     return attempt;
   });
 }
@@ -203,11 +209,13 @@ Attempt HttpSource::Get(const std::string& target, std::optional<uint64_t> range
                               {"User-Agent", std::string("ferry/") + kVersion}};
   if (range_start) headers.emplace("Range", "bytes=" + std::to_string(*range_start) + "-");
 
-  std::unique_ptr<httplib::Client> client = TakeClient();
+  PooledClient pooled = TakeClient();
+  httplib::Client& client = *pooled.client;
+  const std::unique_ptr<LowSpeedWatchdog::Transfer> watch = watchdog_.Watch(pooled.socket);
   int status = 0;
   std::chrono::milliseconds retry_after{0};
   Status stopped;
-  const httplib::Result result = client->Get(
+  const httplib::Result result = client.Get(
       target, headers,
       [&](const httplib::Response& answer) {
         status = answer.status;
@@ -217,12 +225,29 @@ Attempt HttpSource::Get(const std::string& target, std::optional<uint64_t> range
         return stopped.ok();
       },
       [&](const char* data, size_t size) {
+        if (watch) watch->Arrived(size);
         if (status == 416) return true;  // an explanation, not file bytes
-        limiter_.Acquire(size);
+        if (options_.bandwidth_limit > 0 && watch) {
+          watch->Pause();
+          limiter_.Acquire(size);
+          watch->Resume();
+        } else {
+          limiter_.Acquire(size);
+        }
         stopped = on_body({data, size});
         return stopped.ok();
       });
 
+  // The watchdog shut the socket down: that, not the broken read it caused,
+  // is what happened. An exchange that still ended well keeps its bytes, but
+  // its connection is gone.
+  const std::optional<std::string> too_slow = watch ? watch->verdict() : std::nullopt;
+  if (too_slow && (result.error() != httplib::Error::Success || !stopped.ok())) {
+    return {MakeError(ErrorCode::kUnavailable, "GET " + url + ": the transfer " + *too_slow +
+                                                   "; the server or the link is too slow, or "
+                                                   "the low-speed limit too high for it"),
+            true};
+  }
   if (!stopped.ok()) {
     const bool transient = stopped.error().code == ErrorCode::kUnavailable;
     return {stopped.error().Wrap("GET " + url), transient};
@@ -232,33 +257,35 @@ Attempt HttpSource::Get(const std::string& target, std::optional<uint64_t> range
   }
   if (result.error() != httplib::Error::Success) {
     const long verify_result = result.error() == httplib::Error::SSLServerVerification
-                                   ? client->get_openssl_verify_result()
+                                   ? client.get_openssl_verify_result()
                                    : 0;
     return TransportFailure(result.error(), verify_result, url);
   }
-  ReturnClient(std::move(client));
+  if (!too_slow) ReturnClient(std::move(pooled));
   return {OkStatus()};
 }
 
-std::unique_ptr<httplib::Client> HttpSource::TakeClient() {
+HttpSource::PooledClient HttpSource::TakeClient() {
   {
     std::lock_guard lock(pool_mutex_);
     if (!idle_.empty()) {
-      std::unique_ptr<httplib::Client> client = std::move(idle_.back());
+      PooledClient pooled = std::move(idle_.back());
       idle_.pop_back();
-      return client;
+      return pooled;
     }
   }
+  auto socket = std::make_shared<LowSpeedWatchdog::Socket>();
   auto client = std::make_unique<httplib::Client>(origin_);
+  client->set_socket_options([socket](int fd) { socket->Adopt(fd); });
   client->set_connection_timeout(options_.connect_timeout);
   client->set_read_timeout(options_.read_timeout);
   client->set_write_timeout(options_.read_timeout);
   client->set_keep_alive(true);
   if (!options_.ca_bundle.empty()) client->set_ca_cert_path(options_.ca_bundle.string());
-  return client;
+  return {std::move(client), std::move(socket)};
 }
 
-void HttpSource::ReturnClient(std::unique_ptr<httplib::Client> client) {
+void HttpSource::ReturnClient(PooledClient client) {
   std::lock_guard lock(pool_mutex_);
   idle_.push_back(std::move(client));
 }

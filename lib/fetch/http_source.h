@@ -1,7 +1,10 @@
 // A repository served over HTTP or HTTPS ("https://host:port/base"). Requests
 // go through a small pool of keep-alive connections, so that the many chunk
 // objects of a pull do not each pay for a TCP and TLS handshake; a connection
-// whose exchange did not end cleanly is closed, never reused. Thread-safe.
+// whose exchange did not end cleanly is closed, never reused. Every exchange is
+// watched against the low-speed limit (low_speed.h), so a server that trickles
+// bytes, in its headers or its body, fails the attempt instead of holding it.
+// Thread-safe.
 #pragma once
 
 #include <functional>
@@ -10,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/fetch/low_speed.h"
 #include "lib/fetch/partial_file.h"
 #include "lib/fetch/rate_limiter.h"
 #include "lib/fetch/retry.h"
@@ -47,15 +51,20 @@ class HttpSource final : public Source {
               const std::function<Status(std::string_view)>& on_body);
   Attempt FetchAttempt(const std::string& target, PartialFile& file, Progress* progress);
 
-  std::unique_ptr<httplib::Client> TakeClient();
-  void ReturnClient(std::unique_ptr<httplib::Client> client);
+  struct PooledClient {
+    std::unique_ptr<httplib::Client> client;
+    std::shared_ptr<LowSpeedWatchdog::Socket> socket;  // the client's, for the watchdog
+  };
+  PooledClient TakeClient();
+  void ReturnClient(PooledClient client);
 
   const std::string origin_;     // "https://host:port"
   const std::string base_path_;  // "" or "/base", without a trailing '/'
   const FetchOptions options_;
   RateLimiter limiter_;
+  LowSpeedWatchdog watchdog_;
   std::mutex pool_mutex_;
-  std::vector<std::unique_ptr<httplib::Client>> idle_;  // guarded by pool_mutex_
+  std::vector<PooledClient> idle_;  // guarded by pool_mutex_
 };
 
 }  // namespace ferry::fetch

@@ -13,7 +13,10 @@ Result<PartialFile> PartialFile::Open(const std::filesystem::path& path,
                                       std::optional<uint64_t> expected_size) {
   // O_APPEND: every write lands at the end whatever the offset, which is the
   // only place a download may write.
-  const int raw = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: a symlink planted under the destination's name must not aim
+  // a download (which runs as root on a node) at a file elsewhere.
+  const int raw =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (raw < 0) return ErrnoError("open download destination", path, errno);
   UniqueFd fd(raw);
   struct stat info {};

@@ -1,8 +1,10 @@
 // Bounded retries with exponential backoff and jitter, for requests that fail
 // transiently. What is bounded is the number of attempts in a row that moved
-// nothing: an attempt that got a download further than ever before resets the
-// count and the backoff, so a flaky link that keeps making progress still
-// finishes a large file, while a server that keeps failing is given up on.
+// nothing: an attempt that got a download further than ever before (by at
+// least a low-speed window's worth, see HttpSource) resets the count and the
+// backoff, so a flaky link that keeps making progress still finishes a large
+// file, while a server that keeps failing, or moves a few bytes per
+// connection, is given up on.
 #pragma once
 
 #include <chrono>

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lib/common/file.h"
+#include "lib/fetch/bounded_http_server.h"
 #include "lib/fetch/relative_path.h"
 
 namespace ferry::fetch {
@@ -93,7 +94,7 @@ void Serve(const std::filesystem::path& root, const httplib::Request& request,
 
 Result<std::unique_ptr<RepositoryServer>> RepositoryServer::Start(
     const std::filesystem::path& root, const std::string& host, int port,
-    std::shared_ptr<spdlog::logger> log) {
+    std::shared_ptr<spdlog::logger> log, const ClientLimits& limits) {
   std::error_code error;
   std::filesystem::path canonical = std::filesystem::canonical(root, error);
   if (error || !std::filesystem::is_directory(canonical, error)) {
@@ -101,21 +102,25 @@ Result<std::unique_ptr<RepositoryServer>> RepositoryServer::Start(
                      "repository folder " + root.string() + " does not exist or is not a folder");
   }
 
-  auto server = std::make_unique<httplib::Server>();
-  server->Get(".*", [canonical](const httplib::Request& request, httplib::Response& response) {
+  Result<std::unique_ptr<BoundedHttpServer>> server = BoundedHttpServer::Create(limits, log);
+  if (!server) return server.error();
+  (*server)->Get(".*", [canonical](const httplib::Request& request, httplib::Response& response) {
     Serve(canonical, request, response);
   });
   if (log != nullptr) {
-    server->set_logger([log](const httplib::Request& request, const httplib::Response& response) {
-      const std::string range = request.get_header_value("Range");
-      log->info("{} {} {} {} {}{}", request.remote_addr, request.method, request.path,
-                response.status, response.get_header_value("Content-Length"),
-                range.empty() ? "" : " range " + range);
-    });
+    (*server)->set_logger(
+        [log](const httplib::Request& request, const httplib::Response& response) {
+          const std::string range = request.get_header_value("Range");
+          log->info("{} {} {} {} {}{}", request.remote_addr, request.method, request.path,
+                    response.status, response.get_header_value("Content-Length"),
+                    range.empty() ? "" : " range " + range);
+        });
   }
+  BoundedHttpServer& bounded = **server;
   Result<std::unique_ptr<HttpListener>> listener =
-      HttpListener::Start(std::move(server), {host, port});
+      HttpListener::Start(std::move(*server), {host, port});
   if (!listener) return listener.error();
+  bounded.RaiseListenBacklog();  // owned by the listener now, which nothing can stop yet
   return std::make_unique<RepositoryServer>(StartOnly(), std::move(*listener));
 }
 

@@ -26,24 +26,36 @@
 
 namespace ferry::fetch {
 
+// With the defaults a dead server (one that answers nothing, or goes silent
+// after its headers) fails a request in about 40 s, 4 attempts of 10 s, and
+// one that trickles in about 65 s, 4 low-speed windows; any link that keeps
+// above 1 KiB/s still completes. docs/fetch.md gives the arithmetic.
 struct FetchOptions {
   // PEM file of the certificate authorities trusted for https; empty = the
   // system's default store.
   std::filesystem::path ca_bundle;
   // Attempts per request for transient failures (connection errors, timeouts,
-  // 5xx, 429). An attempt that got a download further than ever before
+  // 5xx, 429, the low-speed limit). An attempt that got a download further
+  // than ever before, by at least low_speed_limit x low_speed_time bytes,
   // resets the count.
-  int max_attempts = 6;
+  int max_attempts = 4;
   // Waits between attempts grow exponentially with jitter, from initial_backoff
   // up to max_backoff; a server's Retry-After is honoured up to max_backoff.
   std::chrono::milliseconds initial_backoff{200};
-  std::chrono::milliseconds max_backoff{10000};
+  std::chrono::milliseconds max_backoff{5000};
   // Bytes per second over all transfers of the Source; 0 = unlimited.
   uint64_t bandwidth_limit = 0;
   // A connection that cannot be opened, or goes silent, within these fails the
   // attempt (and is retried).
   std::chrono::seconds connect_timeout{10};
-  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds read_timeout{10};
+  // Low-speed limit, as curl's --speed-limit/--speed-time: a transfer that
+  // averages fewer than low_speed_limit bytes/s over low_speed_time fails the
+  // attempt as transient (kUnavailable), so a server trickling a byte now and
+  // then (which never trips read_timeout) cannot hold a pull forever. What
+  // arrived is kept for the next attempt. 0 disables the check.
+  uint64_t low_speed_limit = 1024;
+  std::chrono::seconds low_speed_time{15};
   // Retries are reported here as warnings when set.
   std::shared_ptr<spdlog::logger> log;
 };
