@@ -36,7 +36,15 @@ std::optional<std::chrono::system_clock::time_point> ParseTime(std::string_view 
   const std::string copy(text);
   const char* rest = strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
   if (rest == nullptr) return std::nullopt;
-  auto time = std::chrono::system_clock::from_time_t(timegm(&utc));
+  // system_clock counts nanoseconds in 64 bits: years past 2262 (which a
+  // hostile API answer may well write) would overflow it, so they are refused.
+  const time_t seconds = timegm(&utc);
+  constexpr auto kLatest = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::time_point::max().time_since_epoch())
+                               .count() -
+                           1;
+  if (seconds < -kLatest || seconds > kLatest) return std::nullopt;
+  auto time = std::chrono::system_clock::from_time_t(seconds);
   if (*rest == '.') {
     ++rest;
     int64_t micros = 0;

@@ -15,7 +15,8 @@ namespace ferry {
 std::string FormatTime(std::chrono::system_clock::time_point time);
 std::string FormatMicroTime(std::chrono::system_clock::time_point time);
 // Either form (any number of fractional digits, kept to the microsecond);
-// nullopt for anything else, including offsets other than Z.
+// nullopt for anything else, including offsets other than Z and times the
+// clock cannot hold (after 2262).
 std::optional<std::chrono::system_clock::time_point> ParseTime(std::string_view text);
 
 }  // namespace ferry

@@ -50,5 +50,13 @@ TEST(UtcTime, RefusesAnythingButUtcRfc3339) {
   EXPECT_EQ(ParseTime(""), std::nullopt);
 }
 
+// Found by watch_frame_fuzzer: a year past what a 64-bit nanosecond clock
+// holds overflowed it (undefined behaviour; a wrapped time in practice).
+TEST(UtcTime, RefusesTimesTheClockCannotHold) {
+  EXPECT_EQ(ParseTime("4052-12-01T00:00:00Z"), std::nullopt);
+  EXPECT_EQ(ParseTime("9999-12-31T23:59:59Z"), std::nullopt);
+  EXPECT_NE(ParseTime("2262-01-01T00:00:00Z"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace ferry
