@@ -111,21 +111,8 @@ class HostileStoreTest : public ::testing::Test {
   fs::path ModelDir() const { return dir_ / "store" / "coder"; }
   ModelLayout Layout() const { return {dir_ / "store", "coder"}; }
 
-  std::optional<std::string> Current() const {
-    Result<ModelInfo> info = store_->Describe("coder");
-    EXPECT_TRUE(info.ok()) << info.error().message;
-    return info.ok() ? info->current : std::nullopt;
-  }
-
-  std::vector<std::string> Versions() const {
-    std::vector<std::string> names;
-    Result<ModelInfo> info = store_->Describe("coder");
-    EXPECT_TRUE(info.ok()) << info.error().message;
-    if (info.ok()) {
-      for (const VersionInfo& v : info->versions) names.push_back(v.version);
-    }
-    return names;
-  }
+  std::optional<std::string> Current() const { return testing::CurrentOf(*store_, "coder"); }
+  std::vector<std::string> Versions() const { return testing::VersionsOf(*store_, "coder"); }
 
   ferry::testing::TempDir dir_;
   std::optional<Store> store_;

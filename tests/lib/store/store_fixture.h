@@ -4,13 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "lib/common/sha256.h"
 #include "lib/common/file.h"
+#include "lib/common/sha256.h"
 #include "lib/store/store.h"
 
 namespace ferry::store::testing {
@@ -62,6 +63,22 @@ inline Result<Store> OpenWithFirstVersion(const std::filesystem::path& root,
     return s.error();
   }
   return store;
+}
+
+// The current version of `model`, as a reader sees it.
+inline std::optional<std::string> CurrentOf(const Store& store, const std::string& model) {
+  Result<ModelInfo> info = store.Describe(model);
+  return info.ok() ? info->current : std::nullopt;
+}
+
+// The versions `model` holds, most recently activated first.
+inline std::vector<std::string> VersionsOf(const Store& store, const std::string& model) {
+  std::vector<std::string> names;
+  Result<ModelInfo> info = store.Describe(model);
+  if (info.ok()) {
+    for (const VersionInfo& v : info->versions) names.push_back(v.version);
+  }
+  return names;
 }
 
 }  // namespace ferry::store::testing

@@ -48,21 +48,8 @@ class StoreTest : public ::testing::Test {
     return info;
   }
 
-  std::optional<std::string> Current() const {
-    Result<ModelInfo> info = store_->Describe("coder");
-    EXPECT_TRUE(info.ok()) << info.error().message;
-    return info.ok() ? info->current : std::nullopt;
-  }
-
-  std::vector<std::string> Versions() const {
-    std::vector<std::string> names;
-    Result<ModelInfo> info = store_->Describe("coder");
-    EXPECT_TRUE(info.ok()) << info.error().message;
-    if (info.ok()) {
-      for (const VersionInfo& v : info->versions) names.push_back(v.version);
-    }
-    return names;
-  }
+  std::optional<std::string> Current() const { return testing::CurrentOf(*store_, "coder"); }
+  std::vector<std::string> Versions() const { return testing::VersionsOf(*store_, "coder"); }
 
   ferry::testing::TempDir dir_;
   std::optional<Store> store_;
