@@ -11,6 +11,39 @@ bool IsNameCharacter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
 }
 
+constexpr size_t kMaxVersionBytes = 128;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// SemVer's identifier characters: ASCII letters, digits and '-'.
+bool IsIdentifierCharacter(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+}
+
+// Calls `visit` with each '.'-separated part of `list`, empty ones included.
+template <typename Visit>
+void ForEachIdentifier(std::string_view list, Visit visit) {
+  size_t start = 0;
+  while (true) {
+    const size_t end = list.find('.', start);
+    visit(list.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return;
+    start = end + 1;
+  }
+}
+
+// What is wrong with one pre-release or build identifier, or "" when nothing is.
+std::string IdentifierProblem(std::string_view id, std::string_view part) {
+  if (id.empty()) return "the " + std::string(part) + " part has an empty identifier";
+  const auto wrong = std::find_if_not(id.begin(), id.end(), IsIdentifierCharacter);
+  if (wrong == id.end()) return "";
+  const std::string shown = std::isprint(static_cast<unsigned char>(*wrong))
+                                ? "'" + std::string(1, *wrong) + "'"
+                                : "a control or non-ASCII byte";
+  return "the " + std::string(part) + " identifier '" + std::string(id) + "' contains " + shown +
+         " (only letters, digits and '-' are allowed)";
+}
+
 }  // namespace
 
 Status ValidateModelName(std::string_view model) {
@@ -28,17 +61,51 @@ Status ValidateModelName(std::string_view model) {
 }
 
 Status ValidateVersion(std::string_view version) {
-  auto allowed = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+';
-  };
-  const bool ok = !version.empty() && version.size() <= 128 &&
-                  std::all_of(version.begin(), version.end(), allowed) &&
-                  std::isalnum(static_cast<unsigned char>(version.front())) &&
-                  version.find("..") == std::string_view::npos;
-  if (!ok) {
+  auto bad = [&](const std::string& why) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "version '" + std::string(version) +
-                         "' is not valid: use a SemVer such as 1.1.0 or 2.0.0-rc.1");
+                     "version '" + std::string(version) + "' is not a SemVer 2.0.0 version: " +
+                         why + "; write it like 1.1.0, 2.0.0-rc.1 or 1.1.0+build.7");
+  };
+  if (version.empty()) return bad("it is empty");
+  if (version.size() > kMaxVersionBytes) {
+    return bad("it is longer than " + std::to_string(kMaxVersionBytes) + " characters");
+  }
+  // The core ends at the first '-' or '+': neither may appear in its numbers.
+  const size_t build_at = version.find('+');
+  const size_t pre_at = version.substr(0, build_at).find('-');
+  const std::string_view core = version.substr(0, std::min(pre_at, build_at));
+  if (core.empty()) return bad("it must start with MAJOR.MINOR.PATCH");
+  if (core.front() == 'v' || core.front() == 'V') return bad("drop the leading 'v'");
+  size_t numbers = 0;
+  std::string problem;
+  ForEachIdentifier(core, [&](std::string_view number) {
+    ++numbers;
+    if (!problem.empty()) return;
+    if (number.empty() || !std::all_of(number.begin(), number.end(), IsDigit)) {
+      problem = "MAJOR.MINOR.PATCH must be numbers, not '" + std::string(number) + "'";
+    } else if (number.size() > 1 && number.front() == '0') {
+      problem = "the number '" + std::string(number) + "' has a leading zero";
+    }
+  });
+  if (!problem.empty()) return bad(problem);
+  if (numbers != 3) return bad("it needs exactly three numbers MAJOR.MINOR.PATCH");
+  if (pre_at != std::string_view::npos) {
+    const std::string_view pre = version.substr(pre_at + 1, build_at - pre_at - 1);
+    ForEachIdentifier(pre, [&](std::string_view id) {
+      if (!problem.empty()) return;
+      problem = IdentifierProblem(id, "pre-release");
+      if (problem.empty() && id.size() > 1 && id.front() == '0' &&
+          std::all_of(id.begin(), id.end(), IsDigit)) {
+        problem = "the pre-release number '" + std::string(id) + "' has a leading zero";
+      }
+    });
+    if (!problem.empty()) return bad(problem);
+  }
+  if (build_at != std::string_view::npos) {
+    ForEachIdentifier(version.substr(build_at + 1), [&](std::string_view id) {
+      if (problem.empty()) problem = IdentifierProblem(id, "build");
+    });
+    if (!problem.empty()) return bad(problem);
   }
   return OkStatus();
 }

@@ -14,8 +14,12 @@ namespace ferry {
 // Kubernetes names are).
 Status ValidateModelName(std::string_view model);
 
-// SemVer characters [0-9A-Za-z.+-], starting with a letter or digit, at most
-// 128 characters, never "..".
+// A SemVer 2.0.0 version, exactly as the CRDs' pattern (crds/modelnode.yaml)
+// accepts it, at most 128 characters: MAJOR.MINOR.PATCH without leading zeros,
+// then an optional -pre.release and +build, identifiers of [0-9A-Za-z-] and
+// numeric pre-release identifiers without leading zeros. The store, the
+// manifest and the cluster must agree, or a version published here could never
+// be named in a ModelVersion. Such a version never contains '/' or "..".
 Status ValidateVersion(std::string_view version);
 
 // A relative path: '/'-separated components, each non-empty, not "." or "..",
