@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "ctl/command.h"
+#include "ctl/flags.h"
+#include "lib/common/names.h"
 
 namespace ferry::ctl {
 
@@ -21,6 +23,17 @@ Command AddBundleCommand(CLI::App& parent) {
   app->add_option("--to", *to, "the version to bring")->required();
   app->add_option("-o,--out", *out, "bundle file to write (.tar)")->required();
   return {app, [=]() {
+            if (auto bad = FirstBadFlag({{"--repo", CheckInputFolder(*repository)},
+                                         {"--model", ValidateModelName(*model)},
+                                         {"--from", ValidateVersion(*from)},
+                                         {"--to", ValidateVersion(*to)},
+                                         {"-o", CheckOutputFile(*out)}})) {
+              return UsageError(*app, *bad);
+            }
+            if (*from == *to) {
+              return UsageError(*app, "--from and --to are both " + *to +
+                                          "; a bundle moves a store from one version to another");
+            }
             Result<BundleReport> report = CreateBundle(*repository, *model, *from, *to, *out);
             if (!report) return Fail(*app, report.error());
             std::cout << "wrote " << *out << ": " << report->objects << " object(s), "

@@ -29,8 +29,9 @@ Command AddBundleCommand(CLI::App& parent);
 
 // Prints "ferryctl <command>: <message>" to stderr; returns 1 (failure).
 int Fail(const CLI::App& command, const Error& error);
-// For flags that parse but do not fit together: prints the message and a hint
-// to --help; returns 2 (usage).
+// For a command line that could never work, found before any work starts (a
+// value of the wrong form, flags that do not fit together; see ctl/flags.h):
+// prints "ferryctl <command>: <message>" and a hint to --help; returns 2 (usage).
 int UsageError(const CLI::App& command, const std::string& message);
 
 }  // namespace ferry::ctl

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "ctl/command.h"
+#include "ctl/flags.h"
 #include "lib/artifact/sign.h"
 #include "lib/common/file.h"
 
@@ -18,6 +19,9 @@ Command AddKeygenCommand(CLI::App& parent) {
   app->add_option("--out", *out, "folder for private.key and public.key")->required();
   app->add_flag("--force", *force, "replace an existing key pair");
   return {app, [app, out, force]() {
+            if (auto bad = FirstBadFlag({{"--out", CheckFolderToCreate(*out)}})) {
+              return UsageError(*app, *bad);
+            }
             const std::filesystem::path dir = *out;
             const auto private_path = dir / "private.key";
             if (std::filesystem::exists(private_path) && !*force) {

@@ -1,14 +1,30 @@
 // ferryctl verify / rollback / ls: inspecting and steering a store on a
-// node's volume (or on an air-gapped machine) without the cluster.
+// node's volume (or on an air-gapped machine) without the cluster. None of
+// them creates a store: a --store that is not one (a typo) is reported, and
+// nothing is made there (Store::OpenExisting). verify and ls only read.
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "ctl/command.h"
+#include "ctl/flags.h"
 #include "lib/artifact/sign.h"
+#include "lib/common/names.h"
 #include "lib/store/store.h"
 
 namespace ferry::ctl {
+namespace {
+
+std::optional<std::string> BadVerifyFlags(const std::string& store_root, const std::string& model,
+                                          const std::string& version,
+                                          const std::string& public_key) {
+  return FirstBadFlag({{"--store", CheckInputFolder(store_root)},
+                       {"--model", ValidateModelName(model)},
+                       {"--version", version.empty() ? OkStatus() : ValidateVersion(version)},
+                       {"--pubkey", public_key.empty() ? OkStatus() : CheckInputFile(public_key)}});
+}
+
+}  // namespace
 
 Command AddVerifyCommand(CLI::App& parent) {
   auto* app = parent.add_subcommand("verify", "re-hash a stored version against its manifest");
@@ -21,7 +37,10 @@ Command AddVerifyCommand(CLI::App& parent) {
   app->add_option("--version", *version, "version (default: the current one)");
   app->add_option("--pubkey", *public_key, "also check the stored manifest's signature");
   return {app, [=]() {
-            Result<store::Store> store = store::Store::Open(*store_root);
+            if (auto bad = BadVerifyFlags(*store_root, *model, *version, *public_key)) {
+              return UsageError(*app, *bad);
+            }
+            Result<store::Store> store = store::Store::OpenExisting(*store_root);
             if (!store) return Fail(*app, store.error());
             std::string checked = *version;
             if (checked.empty()) {
@@ -56,7 +75,11 @@ Command AddRollbackCommand(CLI::App& parent) {
   app->add_option("--store", *store_root, "store root")->required();
   app->add_option("--model", *model, "model name")->required();
   return {app, [=]() {
-            Result<store::Store> store = store::Store::Open(*store_root);
+            if (auto bad = FirstBadFlag({{"--store", CheckInputFolder(*store_root)},
+                                         {"--model", ValidateModelName(*model)}})) {
+              return UsageError(*app, *bad);
+            }
+            Result<store::Store> store = store::Store::OpenExisting(*store_root);
             if (!store) return Fail(*app, store.error());
             Result<std::string> now = store->Rollback(*model);
             if (!now) return Fail(*app, now.error());
@@ -72,7 +95,10 @@ Command AddLsCommand(CLI::App& parent) {
   app->add_option("--store", *store_root, "store root")->required();
   app->add_flag("--json", *json, "print JSON");
   return {app, [=]() {
-            Result<store::Store> store = store::Store::Open(*store_root);
+            if (auto bad = FirstBadFlag({{"--store", CheckInputFolder(*store_root)}})) {
+              return UsageError(*app, *bad);
+            }
+            Result<store::Store> store = store::Store::OpenExisting(*store_root);
             if (!store) return Fail(*app, store.error());
             Result<std::vector<store::ModelInfo>> models = store->List();
             if (!models) return Fail(*app, models.error());

@@ -1,5 +1,6 @@
 #include "lib/artifact/tar.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,9 +58,48 @@ std::string FieldString(const char* field, size_t width) {
 Result<TarWriter> TarWriter::Create(const std::filesystem::path& path) {
   std::filesystem::path partial = path;
   partial += ".partial";
-  Result<UniqueFd> fd = CreateForWrite(partial);
-  if (!fd) return fd.error();
-  return TarWriter(path, std::move(*fd));
+  UniqueFd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
+    if (errno == EEXIST) {
+      return MakeError(ErrorCode::kAlreadyExists,
+                       partial.string() +
+                           " exists (another bundle being written, or one interrupted); "
+                           "remove it if no bundle is running, then run again");
+    }
+    return ErrnoError("create", partial, errno);
+  }
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) {
+    const int error_number = errno;
+    ::unlink(partial.c_str());
+    return ErrnoError("stat", partial, error_number);
+  }
+  return TarWriter(path, std::move(fd), info.st_dev, info.st_ino);
+}
+
+TarWriter::TarWriter(TarWriter&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(std::move(other.fd_)),
+      device_(other.device_),
+      inode_(other.inode_),
+      done_(other.done_) {
+  other.done_ = true;
+}
+
+TarWriter::~TarWriter() {
+  if (done_) return;
+  fd_.Reset();
+  const std::filesystem::path partial = PartialPath();
+  struct stat info {};
+  if (::lstat(partial.c_str(), &info) == 0 && info.st_dev == device_ && info.st_ino == inode_) {
+    ::unlink(partial.c_str());
+  }
+}
+
+std::filesystem::path TarWriter::PartialPath() const {
+  std::filesystem::path partial = path_;
+  partial += ".partial";
+  return partial;
 }
 
 Status TarWriter::WriteHeader(std::string_view name, uint64_t size) {
@@ -119,10 +159,11 @@ Status TarWriter::Finish() {
   }
   if (Status s = Fsync(fd_.get(), path_); !s) return s;
   fd_.Reset();
-  std::filesystem::path partial = path_;
-  partial += ".partial";
+  const std::filesystem::path partial = PartialPath();
   if (::rename(partial.c_str(), path_.c_str()) != 0) return ErrnoError("rename", path_, errno);
-  return OkStatus();
+  done_ = true;
+  // A bundle is carried away on a disk right after: make its name durable too.
+  return FsyncDirectory(path_.parent_path().empty() ? "." : path_.parent_path());
 }
 
 Result<TarIndex> TarIndex::Open(const std::filesystem::path& path) {

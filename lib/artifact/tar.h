@@ -4,6 +4,8 @@
 // straight out of the archive, never extracted to disk first.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -18,18 +20,32 @@ namespace ferry {
 class TarWriter {
  public:
   // Writes to `path` + ".partial" and renames on Finish, so a bundle that
-  // exists is complete.
+  // exists is complete. The partial file is created here, exclusively: one
+  // that exists already (another run's, or the user's) is refused, never
+  // truncated. Unless Finish succeeds, the destructor removes the partial
+  // file — the one made here, checked by inode — so a failure leaves nothing.
   static Result<TarWriter> Create(const std::filesystem::path& path);
+  ~TarWriter();
+  TarWriter(TarWriter&& other) noexcept;
+  TarWriter& operator=(TarWriter&&) = delete;
+  TarWriter(const TarWriter&) = delete;
+  TarWriter& operator=(const TarWriter&) = delete;
+
   Status AddFile(std::string_view name, const std::filesystem::path& source);
   Status AddBytes(std::string_view name, std::string_view contents);
   Status Finish();
 
  private:
-  TarWriter(std::filesystem::path path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  TarWriter(std::filesystem::path path, UniqueFd fd, dev_t device, ino_t inode)
+      : path_(std::move(path)), fd_(std::move(fd)), device_(device), inode_(inode) {}
+  std::filesystem::path PartialPath() const;
   Status WriteHeader(std::string_view name, uint64_t size);
   Status Pad(uint64_t size);
   std::filesystem::path path_;
   UniqueFd fd_;
+  dev_t device_ = 0;
+  ino_t inode_ = 0;
+  bool done_ = false;  // renamed into place, or handed to another writer by a move
 };
 
 struct TarMember {

@@ -9,6 +9,7 @@
 #include "lib/artifact/manifest.h"
 #include "lib/artifact/repository_layout.h"
 #include "lib/artifact/tar.h"
+#include "lib/common/names.h"
 
 namespace ferry {
 namespace {
@@ -104,6 +105,10 @@ class BundleSource final : public fetch::Source {
 Result<BundleReport> CreateBundle(const fs::path& repository, const std::string& model,
                                   const std::string& from, const std::string& to,
                                   const fs::path& out) {
+  // They become paths in the repository: nothing may climb out of it.
+  if (Status s = ValidateModelName(model); !s) return s.error();
+  if (Status s = ValidateVersion(from); !s) return s.error();
+  if (Status s = ValidateVersion(to); !s) return s.error();
   Result<Manifest> target = ReadManifestFile(repository, model, to);
   if (!target) return target.error();
   Result<Manifest> base = ReadManifestFile(repository, model, from);
@@ -128,6 +133,8 @@ Result<BundleReport> CreateBundle(const fs::path& repository, const std::string&
     add(delta != nullptr ? delta->blob : file.blob);
   }
 
+  // Every return from here before Finish removes OUT.partial (TarWriter's
+  // destructor), so a failed bundle leaves nothing behind.
   Result<TarWriter> writer = TarWriter::Create(out);
   if (!writer) return writer.error();
   for (const std::string& name :

@@ -19,6 +19,9 @@ struct BundleReport {
   uint64_t bytes = 0;  // of the archive
 };
 
+// Writes the bundle that moves a store holding `from` to `to` into `out`
+// (through `out`.partial, renamed when complete). On failure nothing is left:
+// neither `out` nor `out`.partial.
 Result<BundleReport> CreateBundle(const std::filesystem::path& repository, const std::string& model,
                                   const std::string& from, const std::string& to,
                                   const std::filesystem::path& out);
