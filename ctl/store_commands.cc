@@ -9,6 +9,7 @@
 #include "ctl/command.h"
 #include "ctl/flags.h"
 #include "lib/artifact/sign.h"
+#include "lib/common/cli.h"
 #include "lib/common/names.h"
 #include "lib/store/store.h"
 
@@ -88,6 +89,33 @@ Command AddRollbackCommand(CLI::App& parent) {
           }};
 }
 
+namespace {
+
+// A damaged model or version is listed with the rest and named on stderr;
+// the exit status (1) says that something needs attention.
+int ReportDamage(const CLI::App& app, const std::vector<store::ModelInfo>& models) {
+  int damaged = 0;
+  for (const store::ModelInfo& model : models) {
+    for (const std::string& damage : model.damage) {
+      std::cerr << "ferryctl " << app.get_name() << ": " << model.model << ": " << damage << "\n";
+      ++damaged;
+    }
+    for (const store::VersionInfo& v : model.versions) {
+      if (v.damage.empty()) continue;
+      std::cerr << "ferryctl " << app.get_name() << ": " << model.model << " " << v.version << ": "
+                << v.damage << "\n";
+      ++damaged;
+    }
+  }
+  if (damaged == 0) return 0;
+  std::cerr << "ferryctl " << app.get_name() << ": " << damaged
+            << " damaged item(s); `ferryctl verify` checks a version, `ferryctl pull` of it "
+               "repairs it\n";
+  return kExitFailure;
+}
+
+}  // namespace
+
 Command AddLsCommand(CLI::App& parent) {
   auto* app = parent.add_subcommand("ls", "list the models and versions in a store");
   auto store_root = std::make_shared<std::string>();
@@ -107,18 +135,22 @@ Command AddLsCommand(CLI::App& parent) {
               for (const auto& model : *models) {
                 nlohmann::json versions = nlohmann::json::array();
                 for (const auto& v : model.versions) {
-                  versions.push_back({{"version", v.version},
-                                      {"current", v.current},
-                                      {"bytes", v.bytes},
-                                      {"activatedAt", v.activated_at}});
+                  nlohmann::json version = {{"version", v.version},
+                                            {"current", v.current},
+                                            {"bytes", v.bytes},
+                                            {"activatedAt", v.activated_at}};
+                  if (!v.damage.empty()) version["damage"] = v.damage;
+                  versions.push_back(std::move(version));
                 }
-                out.push_back({{"model", model.model},
-                               {"current", model.current ? nlohmann::json(*model.current)
-                                                         : nlohmann::json(nullptr)},
-                               {"versions", versions}});
+                nlohmann::json entry = {{"model", model.model},
+                                        {"current", model.current ? nlohmann::json(*model.current)
+                                                                  : nlohmann::json(nullptr)},
+                                        {"versions", versions}};
+                if (!model.damage.empty()) entry["damage"] = model.damage;
+                out.push_back(std::move(entry));
               }
               std::cout << out.dump(2) << "\n";
-              return 0;
+              return ReportDamage(*app, *models);
             }
             std::cout << std::left << std::setw(24) << "MODEL" << std::setw(16) << "VERSION"
                       << std::setw(9) << "CURRENT" << std::setw(16) << "BYTES"
@@ -130,7 +162,7 @@ Command AddLsCommand(CLI::App& parent) {
                           << v.activated_at << "\n";
               }
             }
-            return 0;
+            return ReportDamage(*app, *models);
           }};
 }
 

@@ -16,9 +16,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/common/sha256.h"
 #include "lib/common/names.h"
 #include "lib/common/result.h"
+#include "lib/common/sha256.h"
 
 namespace ferry {
 

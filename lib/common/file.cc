@@ -68,8 +68,9 @@ Result<UniqueFd> CreateForWrite(const std::filesystem::path& path) {
   if (fd < 0) {
     if (errno == ELOOP) {
       return MakeError(ErrorCode::kInvalidArgument,
-                       "create " + path.string() + ": it is a symlink, which Ferry never writes "
-                                                   "through; remove it or name the file itself");
+                       "create " + path.string() +
+                           ": it is a symlink, which Ferry never writes "
+                           "through; remove it or name the file itself");
     }
     return ErrnoError("create", path, errno);
   }

@@ -25,8 +25,8 @@
 #include <utility>
 #include <vector>
 
-#include "lib/common/sha256.h"
 #include "lib/common/result.h"
+#include "lib/common/sha256.h"
 
 namespace ferry::delta {
 

@@ -57,7 +57,9 @@ Result<Store> Store::Open(const std::filesystem::path& root) {
 Result<Store> Store::OpenExisting(const std::filesystem::path& root) {
   const std::filesystem::path marker = root / ".ferry-store";
   struct stat info {};
-  if (::lstat(root.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+  // The root is the caller's choice, not a store internal: a link to it is
+  // followed, as Store::Open does.
+  if (::stat(root.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
     return MakeError(ErrorCode::kNotFound, "no store at " + root.string() +
                                                ": the folder does not exist (check --store)");
   }

@@ -286,6 +286,45 @@ TEST_F(PullHostileTest, PullingADamagedCurrentVersionRepairsIt) {
   EXPECT_FALSE(fs::exists(store / "gpt-a/staging/1.0.0"));
 }
 
+// Defect 11: damage in one place no longer blocks readers elsewhere. verify
+// of the intact current version passes though another version's files.json
+// is gone; ls lists every model though one has a damaged state.json, names
+// the damage and exits 1.
+TEST_F(PullHostileTest, DamageIsReportedWhereItIsAndBlocksNothingElse) {
+  const fs::path store = StoreWithFirstVersion();
+  ASSERT_EQ(Pull(Repository(), "1.1.0", store).exit_code, 0);
+  fs::remove(store / "gpt-a/meta/1.0.0/files.json");
+  ProcessResult verified = Verify(store);
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+
+  // A second model, whose state.json is garbage.
+  ASSERT_EQ(
+      Ferryctl({"publish", "--repo", (scratch_ / "repo2").string(), "--model", "other", "--version",
+                "1.0.0", "--key", (Keys() / "private.key").string(), Input("1.0.0").string()})
+          .exit_code,
+      0);
+  ASSERT_EQ(Ferryctl({"pull", "--repo", (scratch_ / "repo2").string(), "--model", "other",
+                      "--version", "1.0.0", "--store", store.string(), "--pubkey", Key().string()})
+                .exit_code,
+            0);
+  std::ofstream(store / "other/state.json", std::ios::trunc) << "{not json";
+  ProcessResult listed = Ferryctl({"ls", "--store", store.string(), "--json"});
+  EXPECT_EQ(listed.exit_code, 1) << listed.err;
+  const nlohmann::json models = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(models.size(), 2u) << listed.out;
+  EXPECT_EQ(models[0]["model"], "gpt-a");
+  EXPECT_EQ(models[0]["current"], "1.1.0");
+  EXPECT_NE(models[0]["versions"][1]["damage"].get<std::string>().find("files.json"),
+            std::string::npos)
+      << listed.out;
+  EXPECT_EQ(models[1]["model"], "other");
+  EXPECT_EQ(models[1]["current"], "1.0.0");
+  EXPECT_NE(listed.err.find("other: " + (store / "other/state.json").string() + " is damaged"),
+            std::string::npos)
+      << listed.err;
+  EXPECT_EQ(Ferryctl({"verify", "--store", store.string(), "--model", "other"}).exit_code, 0);
+}
+
 // Defect 12 (bundle): a bundle whose delta object is damaged must say so, not
 // that it "was made for another version" (what the fallback to full objects,
 // which a bundle does not carry, used to report).
