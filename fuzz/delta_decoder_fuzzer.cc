@@ -1,6 +1,7 @@
 // Applies arbitrary bytes as a delta against a fixed small base: ApplyFile
 // must fail with an error or rebuild a file that matches the header's digest,
-// never crash, hang, leak or read out of bounds.
+// never crash, hang, leak or read out of bounds, and never fail leaving a
+// partial output where the user's file was.
 //
 // The input is a delta without its trailing checksum; the harness appends the
 // right one, so mutations reach the decoder instead of stopping at the
@@ -9,8 +10,14 @@
 //
 // Seeds: run once with FERRY_FUZZ_WRITE_SEEDS=DIR to write valid deltas
 // (tensor-aware and generic) against the fixed base into DIR.
+//
+// Real bases: with FERRY_FUZZ_DELTA_BASES=DIR, every regular file in DIR is a
+// base too, named by its file name, so that deltas made by `ferryctl diff`
+// against those files (fuzz/seeds cuts small ones from the real checkpoints)
+// decode as far as a real delta does instead of stopping at "wrong base".
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -20,9 +27,11 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
+#include "lib/common/file.h"
 #include "lib/common/sha256.h"
 #include "lib/delta/delta.h"
 #include "lib/delta/safetensors.h"
@@ -81,6 +90,8 @@ class Fixture {
     fs::create_directories(dir);
     WriteModel(dir / "model.safetensors", BaseTensors());
     bases = {{"model.safetensors", dir / "model.safetensors"}};
+    const char* real = std::getenv("FERRY_FUZZ_DELTA_BASES");
+    if (real != nullptr && *real != '\0') AddBases(real);
   }
   ~Fixture() {
     std::error_code ignored;
@@ -91,6 +102,23 @@ class Fixture {
 
   const fs::path dir;
   std::vector<ferry::delta::BaseFile> bases;
+
+ private:
+  // Sorted, so that every worker sees the same base list; a name given twice
+  // would make the harness ambiguous, so it stops at once.
+  void AddBases(const fs::path& folder) {
+    std::vector<fs::path> files;
+    for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) {
+      for (const ferry::delta::BaseFile& base : bases) {
+        if (base.name == file.filename().string()) std::abort();
+      }
+      bases.push_back({file.filename().string(), file});
+    }
+  }
 };
 
 const Fixture& GetFixture() {
@@ -138,17 +166,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   ferry::Result<ferry::delta::DeltaInfo> info = ferry::delta::ReadDeltaInfo(delta);
   if (!info || info->target_size > (1u << 20)) return 0;
+  // `out` holds a file of the user's before each apply. ApplyFile's contract
+  // (delta.h): a failure before it opens `out` leaves that file as it was, a
+  // failure after removes `out`; so a failure never leaves a partial output.
+  const fs::path out = fixture.dir / "out";
+  constexpr std::string_view kUsersFile = "a file the user had before the apply\n";
   for (bool verified : {true, false}) {
-    ferry::Result<ferry::delta::ApplyResult> result = ferry::delta::ApplyFile(
-        fixture.bases, delta, fixture.dir / "out", {.bases_already_verified = verified});
+    std::ofstream(out, std::ios::binary | std::ios::trunc) << kUsersFile;
+    ferry::Result<ferry::delta::ApplyResult> result =
+        ferry::delta::ApplyFile(fixture.bases, delta, out, {.bases_already_verified = verified});
     if (result) {
       // Success means the output is the file the header promises.
-      if (result->sha256 != info->target_sha256 ||
-          *ferry::Sha256OfFile(fixture.dir / "out") != result->sha256) {
+      if (result->sha256 != info->target_sha256 || *ferry::Sha256OfFile(out) != result->sha256) {
         std::abort();
       }
-    } else if (fs::exists(fixture.dir / "out")) {
-      std::abort();  // a failed apply must not leave its output behind
+    } else if (fs::exists(out)) {
+      ferry::Result<std::string> left = ferry::ReadFileToString(out);
+      if (!left || *left != kUsersFile) std::abort();  // a partial output was left behind
     }
   }
   return 0;

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "lib/common/utc_time.h"
 #include "lib/kube/api_error.h"
 #include "lib/kube/store.h"
 #include "lib/kube/watch.h"
@@ -26,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ObjectKey(object);
   (void)Labels(object);
   (void)ControllerKeyOf(object, "ReplicaSet");
-  (void)ParseTime(StringField(ObjectField(object, "metadata"), "creationTimestamp"));
+  (void)ferry::ParseTime(StringField(ObjectField(object, "metadata"), "creationTimestamp"));
   Json status = ObjectField(object, "status");
   (void)FindCondition(status, "Ready");
   SetCondition(status, {"Ready", "True", "Fuzzed", "", 0});
