@@ -89,18 +89,10 @@ class HostileStoreTest : public ::testing::Test {
 
   Status StageAndActivate(const std::string& version, const std::vector<TestFile>& files,
                           int keep = 2, const std::string& model = "coder") {
-    Result<Staging> staging = store_->BeginStaging(model, version);
-    if (!staging) return staging.error();
-    if (Status s = testing::WriteAllStaged(*staging, files); !s) return s;
-    return store_->Activate(std::move(*staging), testing::EntriesOf(files), "manifest " + version,
-                            "signature " + version, keep);
+    return testing::StageAndActivate(*store_, model, version, files, keep);
   }
 
-  static std::vector<TestFile> Files(uint64_t seed) {
-    return {{"config.json", testing::RandomBytes(seed, 100)},
-            {"model.safetensors", testing::RandomBytes(seed + 1, 70000)},
-            {"tokenizer/vocab.json", testing::RandomBytes(seed + 2, 3000)}};
-  }
+  static std::vector<TestFile> Files(uint64_t seed) { return testing::ModelFiles(seed); }
 
   static uint64_t BytesOf(const std::vector<TestFile>& files) {
     uint64_t bytes = 0;

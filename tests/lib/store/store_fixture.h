@@ -65,6 +65,24 @@ inline Result<Store> OpenWithFirstVersion(const std::filesystem::path& root,
   return store;
 }
 
+// Stages `files` as `version` of `model` and activates it, with manifest and
+// signature bytes that name the version.
+inline Status StageAndActivate(Store& store, const std::string& model, const std::string& version,
+                               const std::vector<TestFile>& files, int keep = 2) {
+  Result<Staging> staging = store.BeginStaging(model, version);
+  if (!staging) return staging.error();
+  if (Status s = WriteAllStaged(*staging, files); !s) return s;
+  return store.Activate(std::move(*staging), EntriesOf(files), "manifest " + version,
+                        "signature " + version, keep);
+}
+
+// A small model-shaped version whose contents depend on `seed`.
+inline std::vector<TestFile> ModelFiles(uint64_t seed) {
+  return {{"config.json", RandomBytes(seed, 100)},
+          {"model.safetensors", RandomBytes(seed + 1, 70000)},
+          {"tokenizer/vocab.json", RandomBytes(seed + 2, 3000)}};
+}
+
 // The current version of `model`, as a reader sees it.
 inline std::optional<std::string> CurrentOf(const Store& store, const std::string& model) {
   Result<ModelInfo> info = store.Describe(model);

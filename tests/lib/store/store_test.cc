@@ -27,18 +27,10 @@ class StoreTest : public ::testing::Test {
 
   Status StageAndActivate(const std::string& version, const std::vector<TestFile>& files,
                           int keep = 2) {
-    Result<Staging> staging = store_->BeginStaging("coder", version);
-    if (!staging) return staging.error();
-    if (Status s = testing::WriteAllStaged(*staging, files); !s) return s;
-    return store_->Activate(std::move(*staging), testing::EntriesOf(files), "manifest " + version,
-                            "signature " + version, keep);
+    return testing::StageAndActivate(*store_, "coder", version, files, keep);
   }
 
-  static std::vector<TestFile> Files(uint64_t seed) {
-    return {{"config.json", testing::RandomBytes(seed, 100)},
-            {"model.safetensors", testing::RandomBytes(seed + 1, 70000)},
-            {"tokenizer/vocab.json", testing::RandomBytes(seed + 2, 3000)}};
-  }
+  static std::vector<TestFile> Files(uint64_t seed) { return testing::ModelFiles(seed); }
 
   fs::path ModelDir() const { return dir_ / "store" / "coder"; }
 
