@@ -57,9 +57,9 @@ class PullRun {
     Result<store::Store> opened = store::Store::Open(options_.store_root);
     if (!opened) return opened.error();
     store::Store& store = *opened;
-    Result<store::ModelInfo> info = store.Describe(options_.model);
+    Result<std::optional<std::string>> current_version = store.CurrentVersion(options_.model);
     const bool held = store.VersionPath(options_.model, options_.version).ok();
-    const bool current = info && info->current == options_.version;
+    const bool current = current_version && *current_version == options_.version;
     if (held && !current) return SwitchToHeld(store);
     return Stage(store, /*repairing=*/held);
   }

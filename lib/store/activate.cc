@@ -125,7 +125,6 @@ Result<Staging> Store::BeginStaging(std::string_view model, std::string_view ver
   Result<ModelLock> lock = LockAndRecover(*layout);
   if (!lock) return lock.error().Wrap(context);
   if (Status s = MakeFolder(layout->staging(version)); !s) return s.error().Wrap(context);
-  ::unlink(layout->legacy_verified_record(version).c_str());
   return Staging(*layout, std::string(version), std::move(*lock));
 }
 

@@ -76,6 +76,12 @@ Result<ModelInfo> Store::Describe(std::string_view model) const {
   return info;
 }
 
+Result<std::optional<std::string>> Store::CurrentVersion(std::string_view model) const {
+  Result<ModelLayout> layout = ExistingLayout(model);
+  if (!layout) return layout.error();
+  return ReadCurrent(*layout);
+}
+
 Result<std::filesystem::path> Store::VersionPath(std::string_view model,
                                                  std::string_view version) const {
   Result<ModelLayout> layout = ExistingLayout(model);

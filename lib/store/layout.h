@@ -36,11 +36,6 @@ struct ModelLayout {
   std::filesystem::path cache(std::string_view v) const {
     return staging() / ("." + std::string(v) + ".cache");
   }
-  // Where stores of an earlier format kept a record of verified files; only
-  // deleted now (see verified_record.h for why nothing is trusted across runs).
-  std::filesystem::path legacy_verified_record(std::string_view v) const {
-    return staging() / ("." + std::string(v) + ".verified");
-  }
   std::filesystem::path trash() const { return dir() / "trash"; }
   std::filesystem::path current() const { return dir() / "current"; }
   std::filesystem::path state() const { return dir() / "state.json"; }

@@ -139,6 +139,9 @@ class Store {
 
   Result<std::vector<ModelInfo>> List() const;
   Result<ModelInfo> Describe(std::string_view model) const;
+  // The version `current` names (none yet: nullopt), reading only the link:
+  // what a caller needs who would otherwise Describe every version.
+  Result<std::optional<std::string>> CurrentVersion(std::string_view model) const;
 
   // Takes the model's lock (failing at once with kUnavailable, naming the
   // holder's pid, if another process has it), recovers the model, and returns
