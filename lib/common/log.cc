@@ -1,5 +1,7 @@
 #include "lib/common/log.h"
 
+#include "lib/common/log_fields.h"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -65,7 +67,8 @@ std::unique_ptr<spdlog::formatter> MakeFormatter(LogFormat format) {
 
 std::shared_ptr<spdlog::logger> MakeLogger(const std::string& name, LogFormat format) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  sink->set_formatter(MakeFormatter(format));
+  // Records logged with Log(…, fields) carry key/value fields (log_fields.h).
+  sink->set_formatter(WithLogFields(MakeFormatter(format), format));
   return std::make_shared<spdlog::logger>(name, std::move(sink));
 }
 
