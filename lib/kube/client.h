@@ -32,6 +32,7 @@
 #include "lib/kube/backoff.h"
 #include "lib/kube/config.h"
 #include "lib/kube/object.h"
+#include "lib/kube/object_writer.h"
 #include "lib/kube/resource.h"
 #include "lib/kube/transport.h"
 
@@ -65,18 +66,9 @@ struct ObjectList {
   std::string continue_token;  // non-empty when more pages follow
 };
 
-enum class PatchType { kMerge, kJson, kStrategicMerge };
-
 struct ApplyOptions {
   std::string field_manager{};  // required by the API server
   bool force = false;           // take over fields that another manager owns
-};
-
-struct DeleteOptions {
-  std::string precondition_uid{};               // refuse unless the object has this uid
-  std::string precondition_resource_version{};  // …or this resourceVersion
-  std::string propagation_policy{};             // "Foreground", "Background", "Orphan"
-  std::optional<int64_t> grace_period_seconds{};
 };
 
 // Counts for metrics and for tests that check retries happened.
@@ -86,13 +78,14 @@ struct ClientStats {
   uint64_t throttled_ms = 0;  // time spent waiting for the QPS bucket
 };
 
-class Client {
+// PatchType and DeleteOptions come from object_writer.h.
+class Client : public ObjectWriter {
  public:
   static Result<std::unique_ptr<Client>> Create(const ClusterConfig& config,
                                                 ClientOptions options = {});
   // Use Create.
   Client(std::unique_ptr<Transport> transport, ClientOptions options, std::string namespace_name);
-  ~Client();
+  ~Client() override;
 
   // The namespace of the kubeconfig's context (or the pod's own).
   const std::string& default_namespace() const { return default_namespace_; }
@@ -100,7 +93,7 @@ class Client {
   Transport& transport() { return *transport_; }
 
   Result<Json> Get(const ResourceType& type, std::string_view namespace_name, std::string_view name,
-                   std::string_view subresource = "");
+                   std::string_view subresource = "") override;
   // One page; follow continue_token for the next, or use ListAll.
   Result<ObjectList> List(const ResourceType& type, std::string_view namespace_name,
                           const ListOptions& options = {});
@@ -113,18 +106,18 @@ class Client {
   Result<std::string> ListPages(const ResourceType& type, std::string_view namespace_name,
                                 ListOptions options,
                                 const std::function<void(ObjectList& page)>& on_page);
-  Result<Json> Create(const ResourceType& type, const Json& object);
+  Result<Json> Create(const ResourceType& type, const Json& object) override;
   // PUT; fails with kConflict when object's metadata.resourceVersion is stale.
-  Result<Json> Update(const ResourceType& type, const Json& object);
-  Result<Json> UpdateStatus(const ResourceType& type, const Json& object);
+  Result<Json> Update(const ResourceType& type, const Json& object) override;
+  Result<Json> UpdateStatus(const ResourceType& type, const Json& object) override;
   Result<Json> Patch(const ResourceType& type, std::string_view namespace_name,
                      std::string_view name, PatchType patch_type, const Json& patch,
-                     std::string_view subresource = "");
+                     std::string_view subresource = "") override;
   // Server-side apply of `object` (which names itself), as field manager.
   Result<Json> Apply(const ResourceType& type, const Json& object, const ApplyOptions& options,
                      std::string_view subresource = "");
   Status Delete(const ResourceType& type, std::string_view namespace_name, std::string_view name,
-                const DeleteOptions& options = {});
+                const DeleteOptions& options = {}) override;
 
   // Any path, for what the typed verbs do not cover ("/version", "/readyz").
   Result<HttpResponse> Raw(const HttpRequest& request, bool idempotent);

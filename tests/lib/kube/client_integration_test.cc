@@ -251,9 +251,9 @@ TEST_F(ClientTest, ModelVersionStatusGoesThroughItsSubresource) {
 TEST_F(ClientTest, EventsAreRecordedAboutAnObject) {
   Result<Json> created = client_->Create(types::ModelVersions(), ModelVersion("with-events"));
   ASSERT_TRUE(created) << created.error().message;
-  EventRecorder recorder(*client_, "ferry.dev/operator", "test-replica");
-  Result<Json> event = recorder.Record(*created, EventType::kWarning, "CanaryFailed", "Abort",
-                                       "analysis webhook answered 500");
+  EventPoster poster(*client_, "ferry.dev/operator", "test-replica");
+  Result<Json> event = poster.Post(*created, EventType::kWarning, "CanaryFailed", "Abort",
+                                   "analysis webhook answered 500");
   ASSERT_TRUE(event) << event.error().message;
 
   ListOptions about;
