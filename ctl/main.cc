@@ -1,13 +1,18 @@
 // ferryctl: Ferry's artifact library for people — publish and sign versions,
 // make and apply deltas, pull into a store, verify and roll back, serve a
-// repository, carry an offline bundle.
+// repository, carry an offline bundle. Run as kubectl-ferry (a link to this
+// binary), it is the kubectl plugin instead (ctl/kubectl_plugin.h).
 #include <iostream>
 #include <vector>
 
 #include "ctl/command.h"
+#include "ctl/kubectl_plugin.h"
 #include "lib/common/cli.h"
 
 int main(int argc, char** argv) {
+  if (argc > 0 && ferry::ctl::InvokedAsKubectlPlugin(argv[0])) {
+    return ferry::ctl::RunKubectlPlugin(argc, argv);
+  }
   CLI::App app{"ferryctl: publish, move and inspect Ferry model versions", "ferryctl"};
   ferry::AddVersionFlag(app);
   using namespace ferry::ctl;
