@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -106,8 +108,10 @@ int Run(const Flags& flags) {
   event_options.instance = identity;
   event_options.log = log;
   kube::ClusterEventRecorder events(**client, clock, event_options);
+  operator_::RolloutMetrics rollout_metrics(registry);
   operator_::ModelVersionReconciler reconciler(
-      {.caches = manager, .writer = **client, .events = events, .clock = clock, .log = log});
+      {.caches = manager, .writer = **client, .events = events, .clock = clock, .log = log},
+      &rollout_metrics);
   kube::ControllerOptions controller_options;
   controller_options.name = "modelversion";
   controller_options.workers = flags.workers;
@@ -170,6 +174,17 @@ int Run(const Flags& flags) {
        {"identity", identity},
        {"leader_elect", flags.leader_elect},
        {"metrics", flags.metrics_addr}});
+  // ferry_rollouts is a count over the cache, refreshed on its own clock so
+  // that no reconcile pays for a scan of every ModelVersion.
+  std::jthread recount([&](std::stop_token stopping) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    while (!stopping.stop_requested()) {
+      if (manager.Ready().ok()) rollout_metrics.Recount(manager.Of(kube::types::ModelVersions()));
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, stopping, std::chrono::seconds(10), [] { return false; });
+    }
+  });
   Status ran = manager.Run(stop.get_token());
   if (!stop.stop_requested()) {
     // Wake the signal thread so that it can be joined.

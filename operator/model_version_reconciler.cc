@@ -68,8 +68,10 @@ std::string Describe(const api::ModelVersion& mv) {
 
 class Pass {
  public:
-  Pass(ReconcileContext& context, api::ModelVersion mv, kube::ObjectPtr object)
+  Pass(ReconcileContext& context, RolloutMetrics* metrics, api::ModelVersion mv,
+       kube::ObjectPtr object)
       : context_(context),
+        metrics_(metrics),
         mv_(std::move(mv)),
         object_(std::move(object)),
         now_(context.clock.Now()) {}
@@ -98,7 +100,11 @@ class Pass {
   Result<bool> WriteStatus(Decision& decision, const Observed& observed);
   void Emit(const Decision& decision);
 
+  // What a written decision tells the metrics: transitions, finished steps.
+  void Measure(const Decision& decision) const;
+
   ReconcileContext& context_;
+  RolloutMetrics* const metrics_;
   api::ModelVersion mv_;
   kube::ObjectPtr object_;
   const api::TimePoint now_;
@@ -544,6 +550,20 @@ void Pass::Emit(const Decision& decision) {
   }
 }
 
+void Pass::Measure(const Decision& decision) const {
+  if (!metrics_) return;
+  for (const Event& event : decision.events) {
+    metrics_->ObserveTransition(decision.status.phase.value_or(Phase::kPending), event.reason);
+  }
+  const api::CanaryStrategy* canary = mv_.spec.canary();
+  const auto before = mv_.status.current_step;
+  const auto after = decision.status.current_step;
+  if (canary && before && after && *after == *before + 1 && mv_.status.step_start_time &&
+      static_cast<size_t>(*before) < canary->steps.size()) {
+    metrics_->ObserveStep(canary->steps[*before], now_ - *mv_.status.step_start_time);
+  }
+}
+
 Result<kube::Action> Pass::Run() {
   ReadSiblings();
   const Fleet fleet =
@@ -560,7 +580,10 @@ Result<kube::Action> Pass::Run() {
   if (Status workload = ApplyWorkload(decision); !workload) return workload.error();
   auto wrote = WriteStatus(decision, observed);
   if (!wrote) return wrote.error();
-  if (*wrote) Emit(decision);
+  if (*wrote) {
+    Emit(decision);
+    Measure(decision);
+  }
   milliseconds next = decision.requeue_after.value_or(kResync);
   return kube::Action::RequeueAfter(std::min(next, kResync));
 }
@@ -596,8 +619,8 @@ std::vector<kube::ResourceType> WatchedTypes() {
           kube::types::Deployments(),   kube::types::Secrets(),    kube::types::Pods()};
 }
 
-ModelVersionReconciler::ModelVersionReconciler(ReconcileContext context)
-    : context_(std::move(context)) {}
+ModelVersionReconciler::ModelVersionReconciler(ReconcileContext context, RolloutMetrics* metrics)
+    : context_(std::move(context)), metrics_(metrics) {}
 
 std::mutex& ModelVersionReconciler::LockFor(const std::string& model) {
   std::lock_guard lock(locks_mutex_);
@@ -629,7 +652,7 @@ Result<kube::Action> ModelVersionReconciler::Reconcile(const std::string& key) {
   const bool has_finalizer =
       std::find(parsed->metadata.finalizers.begin(), parsed->metadata.finalizers.end(),
                 kFinalizer) != parsed->metadata.finalizers.end();
-  Pass pass(context_, *parsed, object);
+  Pass pass(context_, metrics_, *parsed, object);
   if (parsed->metadata.deletion_timestamp) {
     if (!has_finalizer) return kube::Action::Done();
     return pass.Finalize();

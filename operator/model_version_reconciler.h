@@ -20,6 +20,7 @@
 #include "lib/common/result.h"
 #include "lib/kube/controller.h"
 #include "operator/reconcile_context.h"
+#include "operator/rollout_metrics.h"
 
 namespace ferry::operator_ {
 
@@ -28,7 +29,8 @@ std::vector<kube::ResourceType> WatchedTypes();
 
 class ModelVersionReconciler {
  public:
-  explicit ModelVersionReconciler(ReconcileContext context);
+  // `metrics` may be null; it must outlive the reconciler.
+  explicit ModelVersionReconciler(ReconcileContext context, RolloutMetrics* metrics = nullptr);
 
   Result<kube::Action> Reconcile(const std::string& key);
 
@@ -36,6 +38,7 @@ class ModelVersionReconciler {
   std::mutex& LockFor(const std::string& model);
 
   ReconcileContext context_;
+  RolloutMetrics* const metrics_;
   std::mutex locks_mutex_;
   std::map<std::string, std::unique_ptr<std::mutex>> model_locks_;  // guarded by locks_mutex_
 };

@@ -462,3 +462,39 @@ TEST_F(ReconcilerTest, ACanaryNodeWithACriticalXidRollsBackWithoutTouchingTheNod
 
 }  // namespace
 }  // namespace ferry::operator_
+
+namespace ferry::operator_ {
+namespace {
+
+TEST(RolloutMetricsTest, TransitionsAndFinishedStepsAreCounted) {
+  FakeClock clock;
+  FakeCluster cluster(&clock);
+  FakeEventRecorder events;
+  MetricsRegistry registry;
+  RolloutMetrics metrics(registry);
+  ModelVersionReconciler reconciler(
+      {.caches = cluster, .writer = cluster, .events = events, .clock = clock, .log = nullptr},
+      &metrics);
+  Json mv = {
+      {"apiVersion", "ferry.dev/v1alpha1"},
+      {"kind", "ModelVersion"},
+      {"metadata", {{"name", "v1"}, {"namespace", "ml"}}},
+      {"spec",
+       {{"model", "coder"},
+        {"version", "1.0.0"},
+        {"source",
+         {{"repository", "http://repo"}, {"manifestDigest", "sha256:" + std::string(64, 'a')}}}}}};
+  ASSERT_TRUE(cluster.Create(types::ModelVersions(), mv).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reconciler.Reconcile("ml/v1").ok());
+  metrics.Recount(cluster.Of(types::ModelVersions()));
+  const std::string text = registry.Render();
+  // No nodes: it waits in Staging, and says so once.
+  EXPECT_NE(text.find("ferry_rollout_transitions_total{phase=\"Staging\",reason=\"Staging\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ferry_rollouts{phase=\"Staging\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("ferry_rollouts{phase=\"Promoted\"} 0"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace ferry::operator_
