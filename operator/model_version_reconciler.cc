@@ -38,20 +38,13 @@ bool IsPromotedPhase(Phase phase) { return phase == Phase::kPromoted || phase ==
 
 Phase PhaseOf(const api::ModelVersion& mv) { return mv.status.phase.value_or(Phase::kPending); }
 
-bool IsResumableFailure(const api::ModelVersion& mv) {
-  const api::Condition* healthy = api::FindCondition(mv.status.conditions, "Healthy");
-  return healthy && healthy->status == "False" &&
-         (healthy->reason == "DeploymentNotFound" || healthy->reason == "SecretNotFound" ||
-          healthy->reason == "PublicKeyNotFound");
-}
-
 // Still rolling out (or able to resume): neither promoted nor finished.
 bool IsRollingOut(const api::ModelVersion& mv) {
   const Phase phase = PhaseOf(mv);
   if (IsPromotedPhase(phase) || phase == Phase::kSuperseded || phase == Phase::kRolledBack) {
     return false;
   }
-  return phase != Phase::kFailed || IsResumableFailure(mv);
+  return phase != Phase::kFailed || IsResumableFailure(mv.status);
 }
 
 // Creation order, with the name breaking ties so every replica agrees.

@@ -19,14 +19,6 @@ constexpr milliseconds kProgressPoll = seconds(10);
 // seldom; the watch on Deployments and Secrets wakes it sooner.
 constexpr milliseconds kBlockedPoll = seconds(300);
 
-// Reasons that end in Failed but resume by themselves once the cause is gone.
-bool IsResumable(const api::ModelVersionStatus& status) {
-  const api::Condition* healthy = api::FindCondition(status.conditions, "Healthy");
-  if (!healthy || healthy->status != "False") return false;
-  return healthy->reason == "DeploymentNotFound" || healthy->reason == "SecretNotFound" ||
-         healthy->reason == "PublicKeyNotFound";
-}
-
 class Machine {
  public:
   Machine(const api::ModelVersion& mv, const Observed& observed)
@@ -60,7 +52,7 @@ class Machine {
     api::ModelVersionStatus& s = decision_.status;
     const Phase current = phase();
     if (current == Phase::kSuperseded || current == Phase::kRolledBack) return;
-    if (current == Phase::kFailed && !IsResumable(s)) {
+    if (current == Phase::kFailed && !IsResumableFailure(s)) {
       decision_.canary_replicas = CurrentCanaryReplicas();  // left in place for inspection
       return;
     }
@@ -416,6 +408,13 @@ class Machine {
 };
 
 }  // namespace
+
+bool IsResumableFailure(const api::ModelVersionStatus& status) {
+  const api::Condition* healthy = api::FindCondition(status.conditions, "Healthy");
+  if (!healthy || healthy->status != "False") return false;
+  return healthy->reason == "DeploymentNotFound" || healthy->reason == "SecretNotFound" ||
+         healthy->reason == "PublicKeyNotFound";
+}
 
 api::ModelVersionStatus InitialStatus() {
   api::ModelVersionStatus status;

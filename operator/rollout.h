@@ -64,6 +64,9 @@ struct Decision {
 };
 
 api::ModelVersionStatus InitialStatus();
+// Failed for a reason that goes away by itself once the user creates what
+// was missing (a Deployment, a Secret, its key): such a rollout resumes.
+bool IsResumableFailure(const api::ModelVersionStatus& status);
 Decision Decide(const api::ModelVersion& mv, const Observed& observed);
 
 // The canary weight in force at `step`: the last setWeight at or before it.

@@ -43,22 +43,6 @@ Result<std::optional<int32_t>> OptionalInt32In(const JsonView& object, std::stri
   return std::optional<int32_t>(static_cast<int32_t>(*value));
 }
 
-Result<std::map<std::string, std::string>> StringMapOr(const JsonView& object,
-                                                       std::string_view key) {
-  std::map<std::string, std::string> map;
-  auto member = object.Optional(key);
-  if (!member) return member.error();
-  if (!*member) return map;
-  auto members = (*member)->Members();
-  if (!members) return members.error();
-  for (const auto& [name, value] : *members) {
-    auto text = value.String();
-    if (!text) return text.error();
-    map.emplace(name, std::move(*text));
-  }
-  return map;
-}
-
 Result<VersionSource> ParseSource(const JsonView& source) {
   FirstError first;
   VersionSource parsed;
@@ -132,8 +116,8 @@ Result<Strategy> ParseStrategy(const JsonView& strategy) {
       parsed.steps.push_back(*step);
     }
     if (auto metadata = first(canary->Optional("canaryMetadata"))) {
-      parsed.pod_labels = first(StringMapOr(*metadata, "labels"));
-      parsed.pod_annotations = first(StringMapOr(*metadata, "annotations"));
+      parsed.pod_labels = first(metadata->StringMapOr("labels"));
+      parsed.pod_annotations = first(metadata->StringMapOr("annotations"));
     }
     const std::string capacity = first(canary->StringOr("capacity", "surge"));
     parsed.progress_deadline_seconds =
@@ -223,7 +207,7 @@ Result<ModelVersionSpec> ParseModelVersionSpec(const JsonView& spec) {
     parsed.adapters.push_back(
         {.name = first(item.RequiredString("name")), .path = first(item.RequiredString("path"))});
   }
-  parsed.node_selector = first(StringMapOr(spec, "nodeSelector"));
+  parsed.node_selector = first(spec.StringMapOr("nodeSelector"));
   if (auto staging = first(spec.Optional("staging"))) {
     parsed.staging.max_concurrent_nodes =
         first(Int32In(*staging, "maxConcurrentNodes", 4, 1, INT32_MAX));

@@ -18,25 +18,6 @@ Result<std::optional<TimePoint>> OptionalTime(const JsonView& object, std::strin
   return std::optional<TimePoint>(*time);
 }
 
-namespace {
-
-Result<std::map<std::string, std::string>> StringMap(const JsonView& object, std::string_view key) {
-  std::map<std::string, std::string> result;
-  auto member = object.Optional(key);
-  if (!member) return member.error();
-  if (!*member) return result;
-  auto members = (*member)->Members();
-  if (!members) return members.error();
-  for (const auto& [name, value] : *members) {
-    auto text = value.String();
-    if (!text) return text.error();
-    result.emplace(name, std::move(*text));
-  }
-  return result;
-}
-
-}  // namespace
-
 Result<ObjectMeta> ParseObjectMeta(const JsonView& metadata) {
   FirstError first;
   ObjectMeta meta;
@@ -47,8 +28,8 @@ Result<ObjectMeta> ParseObjectMeta(const JsonView& metadata) {
   meta.generation = first(metadata.IntOr("generation", 0));
   meta.creation_timestamp = first(OptionalTime(metadata, "creationTimestamp"));
   meta.deletion_timestamp = first(OptionalTime(metadata, "deletionTimestamp"));
-  meta.labels = first(StringMap(metadata, "labels"));
-  meta.annotations = first(StringMap(metadata, "annotations"));
+  meta.labels = first(metadata.StringMapOr("labels"));
+  meta.annotations = first(metadata.StringMapOr("annotations"));
   meta.finalizers = first(metadata.StringsOr("finalizers"));
   if (!first.ok()) return first.error();
   return meta;

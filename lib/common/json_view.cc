@@ -240,4 +240,19 @@ Result<std::vector<std::string>> JsonView::StringsOr(std::string_view key) const
   return strings;
 }
 
+Result<std::map<std::string, std::string>> JsonView::StringMapOr(std::string_view key) const {
+  std::map<std::string, std::string> map;
+  auto member = Optional(key);
+  if (!member) return member.error();
+  if (!*member) return map;
+  auto members = (*member)->Members();
+  if (!members) return members.error();
+  for (const auto& [name, value] : *members) {
+    auto text = value.String();
+    if (!text) return text.error();
+    map.emplace(name, std::move(*text));
+  }
+  return map;
+}
+
 }  // namespace ferry

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -83,6 +84,8 @@ class JsonView {
   Result<std::vector<JsonView>> RequiredItems(std::string_view key) const;
   // An array of strings; empty when absent or null.
   Result<std::vector<std::string>> StringsOr(std::string_view key) const;
+  // An object of strings (labels, a nodeSelector); empty when absent or null.
+  Result<std::map<std::string, std::string>> StringMapOr(std::string_view key) const;
 
  private:
   static const nlohmann::json& Null();
