@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lib/common/file.h"
+#include "lib/common/json_view.h"
 #include "lib/common/names.h"
 
 namespace ferry::store {
@@ -50,23 +51,26 @@ Result<std::vector<FileEntry>> ReadFileList(const std::filesystem::path& path) {
     return MakeError(ErrorCode::kCorrupt, path.string() + " is damaged (" + why +
                                               "); re-pull this version or remove it");
   };
-  std::vector<FileEntry> files;
-  // nlohmann::json reports a missing or mistyped field by throwing; this is
-  // where that becomes an error value.
-  try {
-    const nlohmann::json doc = nlohmann::json::parse(*text);
-    if (doc.at("format").get<int>() != kFormat) {
-      return damaged("format " + doc["format"].dump() + ", expected " + std::to_string(kFormat));
-    }
-    for (const nlohmann::json& item : doc.at("files")) {
-      Result<Sha256Digest> digest = ParseSha256Hex(item.at("sha256").get<std::string>());
-      if (!digest) return damaged(digest.error().message);
-      files.push_back(
-          {item.at("path").get<std::string>(), item.at("size").get<uint64_t>(), *digest});
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return damaged(e.what());
+  auto doc = ParseJson(*text, "file list", ErrorCode::kCorrupt);
+  if (!doc) return damaged(doc.error().message);
+  const JsonView root(*doc, "", ErrorCode::kCorrupt);
+  FirstError first;
+  const int64_t format = first(root.RequiredInt("format"));
+  if (!first.ok()) return damaged(first.error().message);
+  if (format != kFormat) {
+    return damaged("format " + std::to_string(format) + ", expected " + std::to_string(kFormat));
   }
+  std::vector<FileEntry> files;
+  for (const JsonView& item : first(root.RequiredItems("files"))) {
+    const std::string hex = first(item.RequiredString("sha256"));
+    FileEntry entry{first(item.RequiredString("path")), first(item.RequiredUint("size")), {}};
+    if (!first.ok()) break;
+    Result<Sha256Digest> digest = ParseSha256Hex(hex);
+    if (!digest) return damaged(item.Invalid("sha256: " + digest.error().message).message);
+    entry.sha256 = *digest;
+    files.push_back(std::move(entry));
+  }
+  if (!first.ok()) return damaged(first.error().message);
   if (Status s = ValidateFileList(files); !s) return damaged(s.error().message);
   return files;
 }

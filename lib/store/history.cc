@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/common/file.h"
+#include "lib/common/json_view.h"
 #include "lib/common/names.h"
 
 namespace ferry::store {
@@ -42,21 +43,22 @@ Result<History> LoadHistory(const std::filesystem::path& state) {
                      state.string() + " is damaged (" + why +
                          "); restore it, or delete it to keep only the current version");
   };
+  auto doc = ParseJson(*text, "history", ErrorCode::kCorrupt);
+  if (!doc) return damaged(doc.error().message);
+  const JsonView root(*doc, "", ErrorCode::kCorrupt);
+  FirstError first;
+  const int64_t format = first(root.RequiredInt("format"));
+  if (!first.ok()) return damaged(first.error().message);
+  if (format != kFormat) return damaged("unknown format " + std::to_string(format));
   History history;
-  try {
-    const nlohmann::json doc = nlohmann::json::parse(*text);
-    if (doc.at("format").get<int>() != kFormat) {
-      return damaged("unknown format " + doc["format"].dump());
-    }
-    for (const nlohmann::json& item : doc.at("activations")) {
-      Activation activation{item.at("version").get<std::string>(),
-                            item.at("activated_at").get<std::string>()};
-      if (Status s = ValidateVersion(activation.version); !s) return damaged(s.error().message);
-      history.activations.push_back(std::move(activation));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return damaged(e.what());
+  for (const JsonView& item : first(root.RequiredItems("activations"))) {
+    Activation activation{first(item.RequiredString("version")),
+                          first(item.RequiredString("activated_at"))};
+    if (!first.ok()) break;
+    if (Status s = ValidateVersion(activation.version); !s) return damaged(s.error().message);
+    history.activations.push_back(std::move(activation));
   }
+  if (!first.ok()) return damaged(first.error().message);
   return history;
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/common/file.h"
+#include "lib/common/json_view.h"
 #include "lib/common/names.h"
 
 namespace ferry::store {
@@ -28,18 +29,18 @@ Result<std::optional<Journal>> ReadJournal(const std::filesystem::path& path) {
                      path.string() + " is damaged (" + why +
                          "); check which version `current` names, then delete the journal");
   };
+  auto doc = ParseJson(*text, "journal", ErrorCode::kCorrupt);
+  if (!doc) return damaged(doc.error().message);
+  const JsonView root(*doc, "", ErrorCode::kCorrupt);
+  FirstError first;
+  const int64_t format = first(root.RequiredInt("format"));
   Journal journal;
-  try {
-    const nlohmann::json doc = nlohmann::json::parse(*text);
-    if (doc.at("format").get<int>() != kFormat) {
-      return damaged("unknown format " + doc["format"].dump());
-    }
-    journal.op = doc.at("op").get<std::string>();
-    journal.version = doc.at("version").get<std::string>();
-    if (doc.contains("keep")) journal.keep = doc["keep"].get<int>();
-  } catch (const nlohmann::json::exception& e) {
-    return damaged(e.what());
-  }
+  journal.op = first(root.RequiredString("op"));
+  journal.version = first(root.RequiredString("version"));
+  const std::optional<int64_t> keep = first(root.OptionalInt("keep"));
+  if (!first.ok()) return damaged(first.error().message);
+  if (format != kFormat) return damaged("unknown format " + std::to_string(format));
+  if (keep) journal.keep = static_cast<int>(*keep);
   if (Status s = ValidateVersion(journal.version); !s) return damaged(s.error().message);
   if (journal.keep && *journal.keep < 1) return damaged("keep below 1");
   return std::optional<Journal>(std::move(journal));
