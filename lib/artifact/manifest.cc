@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "lib/common/json_view.h"
+
 namespace ferry {
 namespace {
 
@@ -21,30 +23,25 @@ Error Invalid(const std::string& message) {
   return MakeError(ErrorCode::kCorrupt, "invalid manifest: " + message);
 }
 
-// Field readers: each names the field on failure, so an error reads
-// "invalid manifest: files[3].chunks[0].size: expected an unsigned integer".
-Result<const json*> Field(const json& object, const char* key, const std::string& where) {
-  if (!object.is_object()) return Invalid(where + ": expected an object");
-  auto it = object.find(key);
-  if (it == object.end()) return Invalid(where + ": missing field '" + key + "'");
-  return &*it;
+// Field readers on lib/common/json_view.h: each names the field on failure,
+// so an error reads "invalid manifest: files[3].chunks[0].size: expected a
+// non-negative integer, got -1".
+Error Invalid(const Error& error) { return Invalid(error.message); }
+
+JsonView ViewOf(const json& object, const std::string& where) {
+  return JsonView(object, where, ErrorCode::kCorrupt);
 }
 
 Result<std::string> StringField(const json& object, const char* key, const std::string& where) {
-  auto field = Field(object, key, where);
-  if (!field) return field.error();
-  if (!(*field)->is_string()) return Invalid(where + "." + key + ": expected a string");
-  return (*field)->get<std::string>();
+  auto text = ViewOf(object, where).RequiredString(key);
+  if (!text) return Invalid(text.error());
+  return text;
 }
 
 Result<uint64_t> SizeField(const json& object, const char* key, const std::string& where) {
-  auto field = Field(object, key, where);
-  if (!field) return field.error();
-  if (!(*field)->is_number_unsigned()) {
-    return Invalid(where + "." + key + ": expected an unsigned integer");
-  }
-  const uint64_t value = (*field)->get<uint64_t>();
-  if (value > kMaxBlobSize) return Invalid(where + "." + key + ": too large");
+  auto value = ViewOf(object, where).RequiredUint(key);
+  if (!value) return Invalid(value.error());
+  if (*value > kMaxBlobSize) return Invalid(where + "." + key + ": too large");
   return value;
 }
 
@@ -64,11 +61,11 @@ Result<Sha256Digest> DigestField(const json& object, const char* key, const std:
 
 Result<const json*> ArrayField(const json& object, const char* key, const std::string& where,
                                size_t max_items) {
-  auto field = Field(object, key, where);
-  if (!field) return field.error();
-  if (!(*field)->is_array()) return Invalid(where + "." + key + ": expected an array");
-  if ((*field)->size() > max_items) return Invalid(where + "." + key + ": too many entries");
-  return *field;
+  auto field = ViewOf(object, where).Required(key);
+  if (!field) return Invalid(field.error());
+  if (!field->json().is_array()) return Invalid(field->Invalid("expected an array"));
+  if (field->json().size() > max_items) return Invalid(where + "." + key + ": too many entries");
+  return &field->json();
 }
 
 // `max_chunk`: the manifest's chunkSize, already checked against kMaxChunkSize.
