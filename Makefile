@@ -28,8 +28,10 @@ build: configure
 
 # Every label: unit, then integration and e2e, which bring the local cluster up
 # and down themselves through CTest fixtures (see tests/CMakeLists.txt).
+# Independent tests run in parallel; those marked SERIAL (they restart the
+# shared cluster's API server or own its cluster-wide ModelNodes) run alone.
 test: bootstrap build
-	ctest --test-dir $(BUILD_DIR) --output-on-failure $(CTEST_FLAGS)
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
 test-unit: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L unit -j $(JOBS) $(CTEST_FLAGS)
