@@ -1,7 +1,5 @@
 #include "lib/common/log.h"
 
-#include "lib/common/log_fields.h"
-
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -9,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
+
+#include "lib/common/log_fields.h"
 
 namespace ferry {
 namespace {
