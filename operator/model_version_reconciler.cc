@@ -7,6 +7,7 @@
 #include "lib/api/model_version.h"
 #include "lib/api/workload.h"
 #include "lib/common/log_fields.h"
+#include "lib/common/parallel_for.h"
 #include "lib/kube/base64.h"
 #include "lib/kube/client.h"
 #include "lib/kube/resource.h"
@@ -28,6 +29,7 @@ using std::chrono::seconds;
 // without any event, and waves continue on nodes that join later.
 constexpr milliseconds kResync = seconds(60);
 constexpr int kStatusWriteAttempts = 5;
+constexpr size_t kNodeWriteThreads = 8;
 
 struct Sibling {
   api::ModelVersion mv;
@@ -362,8 +364,17 @@ Status Pass::ApplyNodes(const Fleet& fleet, const api::ModelVersionStatus& own_s
   }
   for (const Sibling* sibling : rolling) keep(sibling->mv);
 
-  for (const auto& [node, entry] : PlanModel(input, fleet)) {
-    if (Status written = WriteModelNode(node, entry); !written) return written;
+  // Nodes are independent: a wave of a thousand is written by a few threads
+  // at once rather than one request after another (the client's QPS limit
+  // still bounds the rate).
+  const NodeChanges changes = PlanModel(input, fleet);
+  std::vector<std::pair<std::string, std::optional<api::NodeModel>>> work(changes.begin(),
+                                                                          changes.end());
+  std::vector<Status> results(work.size());
+  ParallelFor(work.size(), kNodeWriteThreads,
+              [&](size_t i) { results[i] = WriteModelNode(work[i].first, work[i].second); });
+  for (const Status& result : results) {
+    if (!result) return result;
   }
   return ApplyNodeLabels(fleet, versions);
 }
@@ -371,24 +382,35 @@ Status Pass::ApplyNodes(const Fleet& fleet, const api::ModelVersionStatus& own_s
 Status Pass::WriteModelNode(const std::string& node, const std::optional<api::NodeModel>& entry) {
   // The spec's model list is replaced whole (a merge patch cannot change one
   // element of a list), so the write carries the resourceVersion it was based
-  // on and is redone on a fresh read when another model's reconcile won.
+  // on and is redone on a fresh read when another writer won. The first
+  // attempt is based on the cache, which the plan was made from: a live read
+  // before every write would double the requests of a wave.
+  kube::ObjectPtr cached = Cache(kube::types::ModelNodes()).Get(node);
+  bool first_attempt = true;
   auto attempt = [&]() -> Result<kube::Json> {
-    auto current = context_.writer.Get(kube::types::ModelNodes(), "", node);
-    if (!current) return current.error();
-    auto parsed = api::ParseModelNode(*current);
+    kube::Json current;
+    if (first_attempt && cached) {
+      current = *cached;
+    } else {
+      auto fresh = context_.writer.Get(kube::types::ModelNodes(), "", node);
+      if (!fresh) return fresh.error();
+      current = std::move(*fresh);
+    }
+    first_attempt = false;
+    auto parsed = api::ParseModelNode(current);
     if (!parsed) return parsed.error();
     api::ModelNodeSpec spec = parsed->spec;
     auto it = std::find_if(spec.models.begin(), spec.models.end(),
                            [&](const api::NodeModel& m) { return m.model == mv_.spec.model; });
     if (entry) {
       if (it != spec.models.end()) {
-        if (*it == *entry) return *current;
+        if (*it == *entry) return current;
         *it = *entry;
       } else {
         spec.models.push_back(*entry);
       }
     } else {
-      if (it == spec.models.end()) return *current;
+      if (it == spec.models.end()) return current;
       spec.models.erase(it);
     }
     kube::Json patch = {{"metadata", {{"resourceVersion", parsed->metadata.resource_version}}},
