@@ -93,13 +93,14 @@ int Run(const Flags& flags) {
   kube::Manager manager(**client, manager_options);
   const std::string& ns = flags.namespace_name;
   for (const kube::ResourceType& type : operator_::WatchedTypes()) {
-    // Only canary pods matter (which node they run on); the rest of a
-    // cluster's pods would only cost memory.
+    // Only the new versions' pods matter (where they run, whether they can
+    // be placed); the rest of a cluster's pods would only cost memory.
     const bool pods = type.plural == "pods";
-    manager.Watch(Informer(
-        type, ns,
-        pods ? std::string(operator_::kTrackLabel) + "=" + std::string(operator_::kCanaryTrack)
-             : ""));
+    manager.Watch(Informer(type, ns,
+                           pods ? std::string(operator_::kTrackLabel) + " in (" +
+                                      std::string(operator_::kCanaryTrack) + "," +
+                                      std::string(operator_::kGreenTrack) + ")"
+                                : ""));
   }
 
   SystemClock clock;
@@ -141,6 +142,10 @@ int Run(const Flags& flags) {
   manager.AddEventHandlers(kube::types::Secrets(),
                            kube::EnqueueMapped(controller, [&](const kube::Json& secret) {
                              return operator_::ForSecret(versions, secret);
+                           }));
+  manager.AddEventHandlers(kube::types::Services(),
+                           kube::EnqueueMapped(controller, [&](const kube::Json& service) {
+                             return operator_::ForService(versions, service);
                            }));
   manager.AddEventHandlers(kube::types::Pods(),
                            kube::EnqueueMapped(controller, [](const kube::Json& pod) {

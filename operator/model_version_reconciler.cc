@@ -90,8 +90,13 @@ class Pass {
   Status WriteModelNode(const std::string& node, const std::optional<api::NodeModel>& entry);
   Status ApplyNodeLabels(const Fleet& fleet, const std::set<std::string>& kept_versions);
   Status ApplyWorkload(const Decision& decision);
-  Status PointStable(const std::string& version);
-  Status EnsureCanary(int32_t replicas);
+  // Points the user's Deployment at a version and scales it, as decided.
+  Status ApplyStable(const Decision& decision);
+  // Pins `service` to `version`'s pods ("" removes the pin).
+  Status PinService(const std::string& service, const std::string& version);
+  // The new version's Deployment: the canary, or blue-green's green one.
+  std::string TrackDeploymentName() const;
+  Status EnsureTrack(int32_t replicas);
   Result<bool> WriteStatus(Decision& decision, const Observed& observed);
   void Emit(const Decision& decision);
 
@@ -161,20 +166,6 @@ Observed Pass::Observe(const Fleet& fleet) {
       return observed;
     }
   }
-  // Parts of the CRD this operator does not act on yet: refused in the
-  // status, never silently run as something else.
-  if (mv_.spec.blue_green()) {
-    observed.blocked = {"UnsupportedStrategy",
-                        "spec.strategy.blueGreen is not supported by this ferry-operator version; "
-                        "use spec.strategy.canary"};
-    return observed;
-  }
-  if (mv_.spec.canary() && mv_.spec.canary()->capacity == api::Capacity::kFixed) {
-    observed.blocked = {"UnsupportedCapacity",
-                        "spec.strategy.canary.capacity: fixed is not supported by this "
-                        "ferry-operator version; use surge (the default)"};
-    return observed;
-  }
   if (auto key = PublicKey(mv_); !key) {
     observed.blocked = {
         key.error().code == ErrorCode::kNotFound ? "SecretNotFound" : "PublicKeyNotFound",
@@ -192,6 +183,13 @@ Observed Pass::Observe(const Fleet& fleet) {
     }
   }
   if (stable) observed.stable_version = stable->spec.version;
+  for (const Sibling& other : siblings_) {
+    const api::ModelVersion& o = other.mv;
+    if (o.metadata.namespace_name == mv_.metadata.namespace_name &&
+        o.metadata.Key() != mv_.metadata.Key() && IsRollingOut(o)) {
+      observed.other_rollout_running = true;
+    }
+  }
   const Phase phase = PhaseOf(mv_);
   if (IsPromotedPhase(phase)) {
     if (stable && mv_.status.promoted_time &&
@@ -219,6 +217,23 @@ Observed Pass::Observe(const Fleet& fleet) {
                           "Deployment " + key +
                               " not found: create the serving Deployment, or correct "
                               "spec.serving.deployment"};
+    }
+  }
+  if (!observed.blocked && mv_.spec.blue_green()) {
+    // Blue-green moves traffic by the Services' selectors: both must exist.
+    const std::optional<std::string>& preview = mv_.spec.blue_green()->preview_service;
+    for (const auto& [service, field] :
+         {std::pair(mv_.spec.serving->service, "spec.serving.service"),
+          std::pair(preview, "spec.strategy.blueGreen.previewService")}) {
+      if (!service) continue;
+      const std::string key = kube::ObjectKey(mv_.metadata.namespace_name, *service);
+      if (!Cache(kube::types::Services()).Get(key)) {
+        observed.blocked = {"ServiceNotFound", "Service " + key +
+                                                   " not found: create it (selecting the "
+                                                   "serving pods), or correct " +
+                                                   field};
+        break;
+      }
     }
   }
   ObserveNodes(fleet, observed);
@@ -281,21 +296,31 @@ void Pass::ObserveWorkload(Observed& observed) const {
   const kube::Store& deployments = Cache(kube::types::Deployments());
   if (auto stable = deployments.Get(kube::ObjectKey(ns, mv_.spec.serving->deployment))) {
     observed.stable = api::ReadDeploymentProgress(*stable);
-    observed.stable_points_at =
-        TemplateVersion(kube::ObjectField(kube::ObjectField(*stable, "spec"), "template"));
+    const kube::Json& pod_template =
+        kube::ObjectField(kube::ObjectField(*stable, "spec"), "template");
+    observed.stable_points_at = TemplateVersion(pod_template);
+    observed.stable_template_pointed =
+        TemplatePointedAt(pod_template, mv_.spec.model, observed.stable_points_at);
+    observed.fixed_replicas = FixedReplicas(*stable);
   }
-  auto canary = deployments.Get(kube::ObjectKey(ns, CanaryName(mv_.spec.serving->deployment)));
+  auto canary = deployments.Get(kube::ObjectKey(ns, TrackDeploymentName()));
   if (canary && kube::ControllerKeyOf(*canary, "ModelVersion") == mv_.metadata.Key()) {
     observed.canary = api::ReadDeploymentProgress(*canary);
   }
-  // A canary pod on a node whose GPUs turned unhealthy fails the rollout.
   for (const kube::ObjectPtr& pod : Cache(kube::types::Pods()).List()) {
     if (kube::Namespace(*pod) != ns) continue;
     const auto labels = kube::Labels(*pod);
     auto owner = labels.find(std::string(kModelVersionLabel));
     if (owner == labels.end() || owner->second != mv_.metadata.name) continue;
     const std::string node_name = kube::StringField(kube::ObjectField(*pod, "spec"), "nodeName");
-    if (node_name.empty()) continue;
+    if (node_name.empty()) {
+      if (auto why = UnschedulableMessage(*pod); why && !observed.pods_unschedulable) {
+        observed.pods_unschedulable = "pod " + kube::Name(*pod) + " cannot be scheduled: " + *why;
+      }
+      continue;
+    }
+    // A canary pod on a node whose GPUs turned unhealthy fails the rollout.
+    if (observed.canary_node_failure) continue;
     const kube::ObjectPtr model_node = Cache(kube::types::ModelNodes()).Get(node_name);
     if (!model_node) continue;
     auto parsed = api::ParseModelNode(*model_node);
@@ -310,7 +335,6 @@ void Pass::ObserveWorkload(Observed& observed) const {
     observed.canary_node_failure = "node " + node_name + " running canary pod " + kube::Name(*pod) +
                                    " reports unhealthy GPUs" +
                                    (reasons.empty() ? "" : " (" + reasons + ")");
-    break;
   }
 }
 
@@ -456,30 +480,63 @@ Status Pass::ApplyNodeLabels(const Fleet& fleet, const std::set<std::string>& ke
   return OkStatus();
 }
 
-Status Pass::PointStable(const std::string& version) {
+Status Pass::ApplyStable(const Decision& decision) {
   const std::string& ns = mv_.metadata.namespace_name;
   const std::string& name = mv_.spec.serving->deployment;
   auto object = Cache(kube::types::Deployments()).Get(kube::ObjectKey(ns, name));
   if (!object) return OkStatus();  // reported as DeploymentNotFound
-  if (TemplateVersion(kube::ObjectField(kube::ObjectField(*object, "spec"), "template")) ==
-      version) {
-    return OkStatus();
-  }
   kube::Json deployment = *object;
-  PointTemplateAt(deployment["spec"]["template"], mv_.spec.model, version);
+  if (decision.point_stable_at) {
+    PointTemplateAt(deployment["spec"]["template"], mv_.spec.model, *decision.point_stable_at);
+  }
+  if (decision.stable_scale) {
+    ScaleWithinCapacity(deployment, decision.stable_scale->replicas,
+                        decision.stable_scale->original);
+  }
+  if (deployment == *object) return OkStatus();
   auto updated = context_.writer.Update(kube::types::Deployments(), deployment);
-  if (!updated)
-    return updated.error().Wrap("point Deployment " + ns + "/" + name + " at " + version);
+  if (!updated) return updated.error().Wrap("update Deployment " + ns + "/" + name);
   return OkStatus();
 }
 
-Status Pass::EnsureCanary(int32_t replicas) {
+Status Pass::PinService(const std::string& service, const std::string& version) {
   const std::string& ns = mv_.metadata.namespace_name;
-  const std::string name = CanaryName(mv_.spec.serving->deployment);
+  auto object = Cache(kube::types::Services()).Get(kube::ObjectKey(ns, service));
+  // Blue-green blocks on a missing Service; a canary rollout has nothing to unpin.
+  if (!object) return OkStatus();
+  if (ServicePinnedVersion(*object) == (version.empty() ? "" : VersionLabelValue(version))) {
+    return OkStatus();
+  }
+  auto patched = context_.writer.Patch(kube::types::Services(), ns, service,
+                                       kube::PatchType::kMerge, PinServicePatch(version));
+  if (!patched) return patched.error().Wrap("select version " + version + " in Service " + service);
+  return OkStatus();
+}
+
+std::string Pass::TrackDeploymentName() const {
+  return TrackName(mv_.spec.serving->deployment,
+                   mv_.spec.blue_green() ? kGreenTrack : kCanaryTrack);
+}
+
+Status Pass::EnsureTrack(int32_t replicas) {
+  const std::string& ns = mv_.metadata.namespace_name;
+  const std::string name = TrackDeploymentName();
   const kube::Store& deployments = Cache(kube::types::Deployments());
   const kube::ObjectPtr existing = deployments.Get(kube::ObjectKey(ns, name));
+  const bool ours =
+      existing && kube::ControllerKeyOf(*existing, "ModelVersion") == mv_.metadata.Key();
   if (replicas == 0) {
-    if (!existing || kube::ControllerKeyOf(*existing, "ModelVersion") != mv_.metadata.Key()) {
+    if (!ours) return OkStatus();
+    // Scaled to zero first and deleted once its pods are gone, so that the
+    // pods of a capacity-bound rollout go before the stable ones come back.
+    if (api::ReadDeploymentProgress(*existing).replicas > 0) {
+      if (kube::IntField(kube::ObjectField(*existing, "spec"), "replicas", 1) == 0) {
+        return OkStatus();
+      }
+      kube::Json scaled = *existing;
+      scaled["spec"]["replicas"] = 0;
+      auto updated = context_.writer.Update(kube::types::Deployments(), scaled);
+      if (!updated) return updated.error().Wrap("scale Deployment " + ns + "/" + name + " to 0");
       return OkStatus();
     }
     kube::DeleteOptions options;
@@ -491,7 +548,8 @@ Status Pass::EnsureCanary(int32_t replicas) {
   }
   auto stable = deployments.Get(kube::ObjectKey(ns, mv_.spec.serving->deployment));
   if (!stable) return OkStatus();
-  CanarySpec spec;
+  TrackSpec spec;
+  spec.track = mv_.spec.blue_green() ? kGreenTrack : kCanaryTrack;
   spec.model = mv_.spec.model;
   spec.version = mv_.spec.version;
   spec.replicas = replicas;
@@ -499,28 +557,38 @@ Status Pass::EnsureCanary(int32_t replicas) {
     spec.pod_labels = canary->pod_labels;
     spec.pod_annotations = canary->pod_annotations;
   }
-  kube::Json wanted = BuildCanary(*stable, *object_, spec);
+  kube::Json wanted = BuildTrackDeployment(*stable, *object_, spec);
   if (!existing) {
     auto created = context_.writer.Create(kube::types::Deployments(), wanted);
     if (!created && created.error().code != ErrorCode::kAlreadyExists) {
-      return created.error().Wrap("create canary Deployment " + ns + "/" + name);
+      return created.error().Wrap("create Deployment " + ns + "/" + name);
     }
     return OkStatus();
   }
-  if (CanaryMatches(*existing, wanted)) return OkStatus();
+  if (TrackDeploymentMatches(*existing, wanted)) return OkStatus();
   // Taken over from an earlier rollout of the model, or resized.
   wanted["metadata"]["resourceVersion"] = kube::ResourceVersionOf(*existing);
   auto updated = context_.writer.Update(kube::types::Deployments(), wanted);
-  if (!updated) return updated.error().Wrap("update canary Deployment " + ns + "/" + name);
+  if (!updated) return updated.error().Wrap("update Deployment " + ns + "/" + name);
   return OkStatus();
 }
 
 Status Pass::ApplyWorkload(const Decision& decision) {
   if (!mv_.spec.serving || blocked_) return OkStatus();
-  if (decision.point_stable_at) {
-    if (Status pointed = PointStable(*decision.point_stable_at); !pointed) return pointed;
+  if (Status stable = ApplyStable(decision); !stable) return stable;
+  // The Services before the green Deployment: the active one is pinned to
+  // the stable pods before green pods it would also select exist, and back
+  // to them before green pods go.
+  if (decision.active_service_version && mv_.spec.serving->service) {
+    Status pinned = PinService(*mv_.spec.serving->service, *decision.active_service_version);
+    if (!pinned) return pinned;
   }
-  return EnsureCanary(decision.canary_replicas);
+  const api::BlueGreenStrategy* blue_green = mv_.spec.blue_green();
+  if (decision.preview_service_version && blue_green && blue_green->preview_service) {
+    Status pinned = PinService(*blue_green->preview_service, *decision.preview_service_version);
+    if (!pinned) return pinned;
+  }
+  return EnsureTrack(decision.canary_replicas);
 }
 
 Result<bool> Pass::WriteStatus(Decision& decision, const Observed& observed) {
@@ -612,7 +680,16 @@ Result<kube::Action> Pass::Finalize() {
     return nodes.error();
   }
   if (mv_.spec.serving) {
-    if (Status canary = EnsureCanary(0); !canary) return canary.error();
+    // A blue-green version deleted after its switch leaves the active
+    // Service on pods that are about to go: it goes back to the stable ones.
+    if (mv_.spec.blue_green() && mv_.spec.serving->service && !IsPromotedPhase(PhaseOf(mv_))) {
+      if (auto stable = Observe(fleet).stable_version) {
+        if (Status pinned = PinService(*mv_.spec.serving->service, *stable); !pinned) {
+          return pinned.error();
+        }
+      }
+    }
+    if (Status track = EnsureTrack(0); !track) return track.error();
   }
   kube::Json object = *object_;
   kube::Json kept = kube::Json::array();
@@ -631,7 +708,8 @@ Result<kube::Action> Pass::Finalize() {
 
 std::vector<kube::ResourceType> WatchedTypes() {
   return {kube::types::ModelVersions(), kube::types::ModelNodes(), kube::types::Nodes(),
-          kube::types::Deployments(),   kube::types::Secrets(),    kube::types::Pods()};
+          kube::types::Deployments(),   kube::types::Secrets(),    kube::types::Pods(),
+          kube::types::Services()};
 }
 
 ModelVersionReconciler::ModelVersionReconciler(ReconcileContext context, RolloutMetrics* metrics)

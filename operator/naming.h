@@ -10,9 +10,19 @@
 //   ready.ferry.dev/<model>_<version> = "true" (a hash-named key when that
 //   would not fit a label); pods of a version require it through node
 //   affinity, so they are never scheduled where the version is missing.
+// - Every pod template pointed at a version also carries the label
+//   ferry.dev/version=<version> ('+' becomes '_'; a hash when too long), so
+//   that a blue-green rollout can pin a Service to one version's pods.
 // - The canary Deployment of serving Deployment D is "D-canary"; its pods
 //   carry ferry.dev/track=canary and the labels of D's pods, so D's Service
 //   selects both and the replica ratio sets the traffic split.
+// - The green Deployment of a blue-green rollout is "D-green" (pods labelled
+//   ferry.dev/track=green); the active and preview Services select one
+//   version through a ferry.dev/version entry the operator adds to their
+//   selectors.
+// - Under canary.capacity: fixed, the user's Deployment carries the
+//   annotation ferry.dev/fixed-replicas with its replicas before the
+//   rollout, while the operator trades its pods for canary pods.
 #pragma once
 
 #include <string>
@@ -27,6 +37,9 @@ inline constexpr std::string_view kEnvModelVersion = "FERRY_MODEL_VERSION";
 inline constexpr std::string_view kVersionAnnotation = "ferry.dev/model-version";
 inline constexpr std::string_view kTrackLabel = "ferry.dev/track";
 inline constexpr std::string_view kCanaryTrack = "canary";
+inline constexpr std::string_view kGreenTrack = "green";
+inline constexpr std::string_view kVersionLabel = "ferry.dev/version";
+inline constexpr std::string_view kFixedReplicasAnnotation = "ferry.dev/fixed-replicas";
 // On canary pods: the ModelVersion that made them (namespace-local name).
 inline constexpr std::string_view kModelVersionLabel = "ferry.dev/model-version-name";
 inline constexpr std::string_view kReadyLabelPrefix = "ready.ferry.dev/";
@@ -35,6 +48,10 @@ inline constexpr std::string_view kReadyLabelPrefix = "ready.ferry.dev/";
 std::string VersionPath(std::string_view model, std::string_view version);
 // The node label that says "this node holds model@version verified".
 std::string ReadyLabel(std::string_view model, std::string_view version);
+// The Deployment that runs the new version beside `deployment`: "<deployment>-<track>".
+std::string TrackName(std::string_view deployment, std::string_view track);
 std::string CanaryName(std::string_view deployment);
+// The value of kVersionLabel for `version`: a valid label value.
+std::string VersionLabelValue(std::string_view version);
 
 }  // namespace ferry::operator_

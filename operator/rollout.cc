@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/common/utc_time.h"
+#include "operator/naming.h"
 #include "operator/workload.h"
 
 namespace ferry::operator_ {
@@ -28,6 +29,11 @@ class Machine {
     if (const api::CanaryStrategy* canary = mv.spec.canary()) {
       steps_ = canary->steps;
       deadline_ = seconds(canary->progress_deadline_seconds);
+      fixed_ = canary->capacity == api::Capacity::kFixed;
+    }
+    if (const api::BlueGreenStrategy* blue_green = mv.spec.blue_green()) {
+      blue_green_ = blue_green;
+      deadline_ = seconds(blue_green->progress_deadline_seconds);
     }
   }
 
@@ -46,19 +52,75 @@ class Machine {
     return static_cast<size_t>(std::max(0, decision_.status.current_step.value_or(0)));
   }
   int32_t CurrentCanaryReplicas() const { return observed_.canary ? observed_.canary->desired : 0; }
-  int32_t TotalReplicas() const { return observed_.stable ? observed_.stable->desired : 0; }
+  int32_t CanaryPods() const { return observed_.canary ? observed_.canary->replicas : 0; }
+  int32_t StablePods() const { return observed_.stable ? observed_.stable->replicas : 0; }
+  // The user's Deployment's replicas as the user set them: under fixed
+  // capacity, those it had before pods were traded away.
+  int32_t TotalReplicas() const {
+    if (fixed_ && observed_.fixed_replicas) return *observed_.fixed_replicas;
+    return observed_.stable ? observed_.stable->desired : 0;
+  }
+  // The first step past the last: the user's Deployment moves to the version.
+  size_t FinalStep() const {
+    return blue_green_ ? static_cast<size_t>(kBlueGreenMoveStable) : steps_.size();
+  }
+
+  // capacity: fixed — the canary replicas to set now on the way to `wanted`,
+  // and (in stable_scale) the user's Deployment's. A stable pod goes before
+  // a canary pod comes and a canary pod goes before a stable pod comes back,
+  // counting pods the Deployment controllers report, so that stable and
+  // canary pods together never exceed the total.
+  int32_t Trade(int32_t wanted) {
+    const int32_t total = TotalReplicas();
+    StableScale scale;
+    scale.replicas = std::max(0, total - std::max(wanted, CanaryPods()));
+    scale.original = total;
+    decision_.stable_scale = scale;
+    return std::clamp(total - StablePods(), 0, wanted);
+  }
+
+  // After a fixed-capacity rollout ended without promotion: the canary goes
+  // first, then the stable pods come back, then the annotation goes.
+  void RestoreFixedCapacity() {
+    decision_.canary_replicas = 0;
+    if (!fixed_ || !observed_.fixed_replicas || !observed_.stable) return;
+    if (observed_.other_rollout_running) return;
+    const int32_t total = *observed_.fixed_replicas;
+    StableScale scale;
+    scale.replicas = std::max(0, total - CanaryPods());
+    if (CanaryPods() > 0 || observed_.stable->desired != total) {
+      scale.original = total;
+      decision_.requeue_after = kProgressPoll;
+    }
+    decision_.stable_scale = scale;
+  }
+
+  // Blue-green's Services: `version` takes the active Service's traffic, and
+  // the preview Service shows this version.
+  void RouteActiveTo(const std::string& version) {
+    if (!blue_green_) return;
+    decision_.active_service_version = version;
+    decision_.preview_service_version = mv_.spec.version;
+  }
 
   void Step() {
     api::ModelVersionStatus& s = decision_.status;
     const Phase current = phase();
-    if (current == Phase::kSuperseded || current == Phase::kRolledBack) return;
+    if (current == Phase::kSuperseded) return;
+    if (current == Phase::kRolledBack) {
+      RestoreFixedCapacity();
+      return;
+    }
     if (current == Phase::kFailed && !IsResumableFailure(s)) {
       decision_.canary_replicas = CurrentCanaryReplicas();  // left in place for inspection
       return;
     }
     if (observed_.superseded_by) {
-      if (current == Phase::kPromoted || current == Phase::kDegraded)
+      if (current == Phase::kPromoted || current == Phase::kDegraded) {
         superseded_after_promotion_ = true;
+      } else {
+        ReturnTrafficToStable();
+      }
       Transition(Phase::kSuperseded, "Superseded", *observed_.superseded_by);
       return;
     }
@@ -88,10 +150,14 @@ class Machine {
       if (current != Phase::kAborted) {
         s.canary_weight = 0;
         s.promote.reset();
+        ReturnTrafficToStable();
+        RestoreFixedCapacity();
         Transition(Phase::kAborted, "Aborted",
                    "aborted through status.abort; all traffic on " + StableText() +
                        "; clear status.abort to start again from step 0",
                    /*warning=*/true);
+      } else {
+        RestoreFixedCapacity();
       }
       return;
     }
@@ -108,17 +174,24 @@ class Machine {
       Promote("the version is staged and there is no serving workload to move");
       return;
     }
-    if (s.promote == api::PromoteRequest::kFull) {
+    if (observed_.canary_node_failure) {
+      Fail("CanaryNodeUnhealthy", *observed_.canary_node_failure);
+      return;
+    }
+    if (blue_green_ && observed_.stable_version && step() < FinalStep()) {
+      RunBlueGreenStep();
+      return;
+    }
+    // A canary shares the active Service with the stable pods: no version
+    // pin (a blue-green rollout of the model may have left one) may hide it.
+    if (mv_.spec.serving->service && !blue_green_) decision_.active_service_version = "";
+    if (s.promote == api::PromoteRequest::kFull && !blue_green_) {
       s.promote.reset();
       s.current_step = static_cast<int32_t>(steps_.size());
       s.step_start_time = now_;
       Transition(Phase::kProgressing, "PromoteFull",
                  "status.promote=full: skipping the remaining steps");
       decision_.requeue_after = milliseconds(0);
-      return;
-    }
-    if (observed_.canary_node_failure) {
-      Fail("CanaryNodeUnhealthy", *observed_.canary_node_failure);
       return;
     }
     if (!observed_.stable_version || step() >= steps_.size()) {
@@ -155,7 +228,8 @@ class Machine {
     api::ModelVersionStatus& s = decision_.status;
     const size_t i = step();
     const api::CanaryStep& current = steps_[i];
-    decision_.canary_replicas = CanaryReplicas(TotalReplicas(), WeightAt(steps_, i));
+    const int32_t wanted = CanaryReplicas(TotalReplicas(), WeightAt(steps_, i));
+    decision_.canary_replicas = fixed_ ? Trade(wanted) : wanted;
     const bool promoted_step = s.promote == api::PromoteRequest::kStep;
     if (promoted_step) {
       s.promote.reset();
@@ -166,17 +240,17 @@ class Machine {
     }
     const auto started = s.step_start_time.value_or(now_);
     if (auto* set_weight = std::get_if<api::SetWeightStep>(&current)) {
-      const int32_t wanted = decision_.canary_replicas;
-      const bool available = wanted == 0
-                                 ? !observed_.canary || observed_.canary->desired == 0
-                                 : observed_.canary && observed_.canary->desired == wanted &&
-                                       observed_.canary->RolledOut();
+      bool available = wanted == 0 ? !observed_.canary || observed_.canary->desired == 0
+                                   : observed_.canary && observed_.canary->desired == wanted &&
+                                         observed_.canary->RolledOut();
+      if (fixed_) available = available && StablePods() <= TotalReplicas() - wanted;
       if (available) {
         s.canary_weight = set_weight->weight;
-        Advance("WeightSet",
-                "step " + std::to_string(i) + ": " + std::to_string(set_weight->weight) +
-                    "% of traffic (" + std::to_string(wanted) + " of " +
-                    std::to_string(TotalReplicas() + wanted) + " pods) on " + mv_.spec.version);
+        const int32_t pods = fixed_ ? TotalReplicas() : TotalReplicas() + wanted;
+        Advance("WeightSet", "step " + std::to_string(i) + ": " +
+                                 std::to_string(set_weight->weight) + "% of traffic (" +
+                                 std::to_string(wanted) + " of " + std::to_string(pods) +
+                                 " pods) on " + mv_.spec.version);
         return;
       }
       const auto waited = now_ - started;
@@ -191,7 +265,7 @@ class Machine {
       }
       SetPhase(Phase::kProgressing);
       s.message = "step " + std::to_string(i) + ": waiting for " + std::to_string(wanted) +
-                  " canary pods (" + std::to_string(ready) + " available)";
+                  " canary pods (" + std::to_string(ready) + " available)" + Unschedulable();
       decision_.requeue_after =
           std::min(kProgressPoll,
                    std::chrono::duration_cast<milliseconds>(deadline_ - waited) + milliseconds(1));
@@ -242,11 +316,14 @@ class Machine {
     api::ModelVersionStatus& s = decision_.status;
     decision_.canary_replicas = CurrentCanaryReplicas();  // keep serving while stable rolls
     decision_.point_stable_at = mv_.spec.version;
+    RouteActiveTo(mv_.spec.version);
     if (!observed_.stable) {  // the reconciler blocks on a missing Deployment first
       decision_.requeue_after = kProgressPoll;
       return;
     }
-    if (observed_.stable_points_at == mv_.spec.version && observed_.stable->RolledOut()) {
+    if (fixed_ && observed_.stable_version && !MoveStableWithinCapacity()) return;
+    if (observed_.stable_points_at == mv_.spec.version && observed_.stable->RolledOut() &&
+        observed_.stable->desired == TotalReplicas()) {
       decision_.canary_replicas = 0;
       Promote("Deployment " + mv_.spec.serving->deployment + " runs version " + mv_.spec.version +
               " on all " + std::to_string(observed_.stable->desired) + " replicas");
@@ -270,12 +347,193 @@ class Machine {
     decision_.requeue_after = kProgressPoll;
   }
 
+  // capacity: fixed promotion, without a rolling update that would need pods
+  // beyond the total: all pods are traded for canary pods, the user's
+  // Deployment (at zero replicas) is pointed at the version, then canary pods
+  // are traded back for its pods a batch at a time. False while that is
+  // under way (the decision then says what to do now).
+  bool MoveStableWithinCapacity() {
+    api::ModelVersionStatus& s = decision_.status;
+    const int32_t total = TotalReplicas();
+    const std::string& deployment = mv_.spec.serving->deployment;
+    if (observed_.stable_points_at != mv_.spec.version) {
+      decision_.canary_replicas = Trade(total);
+      if (observed_.stable->desired == 0 && StablePods() == 0) {
+        decision_.point_stable_at = mv_.spec.version;
+      } else {
+        decision_.point_stable_at.reset();
+      }
+      SetPhase(Phase::kProgressing);
+      s.message = "promoting within capacity: " + std::to_string(CanaryPods()) + " of " +
+                  std::to_string(total) + " pods on " + mv_.spec.version +
+                  " (canary) before Deployment " + deployment + " moves to it";
+      decision_.requeue_after = kProgressPoll;
+      return false;
+    }
+    const int32_t batch = std::max(1, total / 4);
+    const int32_t stable_available = observed_.stable->available;
+    decision_.canary_replicas =
+        std::min(CurrentCanaryReplicas(), std::max(0, total - stable_available - batch));
+    StableScale scale;
+    scale.replicas = std::max(0, total - std::max(decision_.canary_replicas, CanaryPods()));
+    const bool done = decision_.canary_replicas == 0 && CanaryPods() == 0 &&
+                      observed_.stable->desired == total && observed_.stable->RolledOut();
+    if (!done) scale.original = total;
+    decision_.stable_scale = scale;
+    if (done) return true;
+    SetPhase(Phase::kProgressing);
+    s.message = "promoting within capacity: Deployment " + deployment + " takes over from the " +
+                "canary (" + std::to_string(stable_available) + " of " + std::to_string(total) +
+                " available, " + std::to_string(CanaryPods()) + " canary pods left)";
+    decision_.requeue_after = kProgressPoll;
+    return false;
+  }
+
+  // Blue-green before the user's Deployment moves (kBlueGreen* positions).
+  void RunBlueGreenStep() {
+    api::ModelVersionStatus& s = decision_.status;
+    const std::string& stable = *observed_.stable_version;
+    const std::string& deployment = mv_.spec.serving->deployment;
+    const std::string green = TrackName(deployment, kGreenTrack);
+    const int32_t total = TotalReplicas();
+    const auto started = s.step_start_time.value_or(now_);
+    const int32_t i = static_cast<int32_t>(step());
+    decision_.canary_replicas = total;
+    if (i == kBlueGreenPreview) {
+      // The active Service is pinned to the stable version's pods before
+      // green pods (which its selector would match too) exist, so the pods
+      // must carry the version label first.
+      if (observed_.stable_points_at != stable || !observed_.stable_template_pointed ||
+          !observed_.stable->RolledOut()) {
+        decision_.canary_replicas = 0;
+        decision_.point_stable_at = stable;
+        SetPhase(Phase::kProgressing);
+        s.message = "preparing: Deployment " + deployment + " is labelled with its version " +
+                    stable + " so that Service " + *mv_.spec.serving->service +
+                    " can be pinned to it";
+        decision_.requeue_after = kProgressPoll;
+        return;
+      }
+      RouteActiveTo(stable);
+      if (observed_.canary && observed_.canary->desired == total && observed_.canary->RolledOut()) {
+        Advance("PreviewReady", "Deployment " + green + " runs version " + mv_.spec.version +
+                                    " on " + std::to_string(total) + " pods" + PreviewText());
+        return;
+      }
+      const auto waited = now_ - started;
+      const int32_t ready = observed_.canary ? observed_.canary->available : 0;
+      if (waited > deadline_) {
+        Fail("ProgressDeadlineExceeded",
+             "green pods not available within " +
+                 std::to_string(std::chrono::duration_cast<seconds>(deadline_).count()) + " s (" +
+                 std::to_string(ready) + " of " + std::to_string(total) + " available)");
+        return;
+      }
+      SetPhase(Phase::kProgressing);
+      s.message = "preview: waiting for " + std::to_string(total) + " pods of Deployment " + green +
+                  " (" + std::to_string(ready) + " available)" + Unschedulable();
+      decision_.requeue_after =
+          std::min(kProgressPoll,
+                   std::chrono::duration_cast<milliseconds>(deadline_ - waited) + milliseconds(1));
+      return;
+    }
+    if (i == kBlueGreenAwaiting) {
+      RouteActiveTo(stable);
+      if (s.promote) {
+        s.promote.reset();
+        Switch("Switched", "status.promote");
+        return;
+      }
+      const auto& automatic = blue_green_->auto_promotion_seconds;
+      if (automatic && now_ >= started + seconds(*automatic)) {
+        Switch("AutoPromoted", "autoPromotionSeconds (" + std::to_string(*automatic) + " s)");
+        return;
+      }
+      const std::string message =
+          automatic
+              ? "preview ready" + PreviewText() + "; promoted automatically at " +
+                    FormatTime(started + seconds(*automatic)) + " (status.promote does it now)"
+              : "preview ready" + PreviewText() + "; set status.promote to switch Service " +
+                    *mv_.spec.serving->service + " to it";
+      paused_reason_ = automatic ? "AwaitingAutoPromotion" : "AwaitingPromotion";
+      if (phase() != Phase::kPaused) {
+        Transition(Phase::kPaused, *paused_reason_, message);
+      } else {
+        s.message = message;
+      }
+      if (automatic) {
+        decision_.requeue_after =
+            std::chrono::duration_cast<milliseconds>(started + seconds(*automatic) - now_) +
+            milliseconds(1);
+      }
+      return;
+    }
+    // kBlueGreenSwitched: green serves; blue waits out the delay untouched,
+    // so that an abort switches back at once.
+    RouteActiveTo(mv_.spec.version);
+    const auto delay = seconds(blue_green_->scale_down_delay_seconds);
+    if (s.promote) {
+      s.promote.reset();
+      Advance("ScaleDownNow", "status.promote ended the scale-down delay: Deployment " +
+                                  deployment + " moves to version " + mv_.spec.version);
+      return;
+    }
+    if (now_ >= started + delay) {
+      Advance("ScaleDownDelayEnded", "the scale-down delay ended: Deployment " + deployment +
+                                         " moves to version " + mv_.spec.version);
+      return;
+    }
+    SetPhase(Phase::kProgressing);
+    s.message = "all traffic on version " + mv_.spec.version + " (Deployment " + green +
+                "); Deployment " + deployment + " keeps version " + stable + " until " +
+                FormatTime(started + delay) + ": set status.abort=true to switch back";
+    decision_.requeue_after =
+        std::chrono::duration_cast<milliseconds>(started + delay - now_) + milliseconds(1);
+  }
+
+  // Blue-green's one move: the active Service selects the green pods.
+  void Switch(const std::string& reason, const std::string& by) {
+    api::ModelVersionStatus& s = decision_.status;
+    s.canary_weight = 100;
+    RouteActiveTo(mv_.spec.version);
+    Advance(reason, "Service " + *mv_.spec.serving->service + " switched to version " +
+                        mv_.spec.version + " by " + by + "; version " + *observed_.stable_version +
+                        " stays up for " + std::to_string(blue_green_->scale_down_delay_seconds) +
+                        " s");
+  }
+
+  std::string PreviewText() const {
+    return blue_green_->preview_service
+               ? "; Service " + *blue_green_->preview_service + " previews it"
+               : "";
+  }
+
+  std::string Unschedulable() {
+    if (!observed_.pods_unschedulable) return "";
+    unschedulable_ = true;
+    return "; " + *observed_.pods_unschedulable +
+           (blue_green_ || fixed_
+                ? ""
+                : " (when every GPU is taken, spec.strategy.canary.capacity: fixed trades "
+                  "stable pods for canary pods)");
+  }
+
+  // Abort, rollback, or a newer version: traffic back on the stable version.
+  void ReturnTrafficToStable() {
+    decision_.canary_replicas = 0;
+    if (!observed_.stable_version || !mv_.spec.serving) return;
+    RouteActiveTo(*observed_.stable_version);
+    if (observed_.stable && observed_.stable_points_at != *observed_.stable_version) {
+      decision_.point_stable_at = observed_.stable_version;
+    }
+  }
+
   void Promote(const std::string& why) {
     api::ModelVersionStatus& s = decision_.status;
     s.stable_version = mv_.spec.version;
     s.promoted_time = now_;
     s.canary_weight = 100;
-    s.current_step = static_cast<int32_t>(steps_.size());
+    s.current_step = static_cast<int32_t>(FinalStep());
     s.promote.reset();
     decision_.canary_replicas = 0;
     Transition(Phase::kPromoted, "Promoted", "version " + mv_.spec.version + " serves: " + why);
@@ -295,10 +553,8 @@ class Machine {
     }
     s.canary_weight = 0;
     s.promote.reset();
-    decision_.canary_replicas = 0;
-    if (observed_.stable_points_at != *observed_.stable_version) {
-      decision_.point_stable_at = observed_.stable_version;
-    }
+    ReturnTrafficToStable();
+    RestoreFixedCapacity();
     Transition(Phase::kRolledBack, reason,
                "rolled back: " + why + "; all traffic on version " + *observed_.stable_version,
                /*warning=*/true);
@@ -385,6 +641,12 @@ class Machine {
     } else {
       set("Healthy", true, "Healthy", "");
     }
+    // Set once a new-version pod could not be placed, and kept up to date.
+    if (unschedulable_) {
+      set("PodsScheduled", false, "Unschedulable", *observed_.pods_unschedulable);
+    } else if (api::FindCondition(s.conditions, "PodsScheduled")) {
+      set("PodsScheduled", true, "Scheduled", "");
+    }
     const bool promoted = p == Phase::kPromoted || p == Phase::kDegraded;
     if (promoted) {
       set("Promoted", true, "Promoted", "version " + mv_.spec.version + " is the stable version");
@@ -401,10 +663,13 @@ class Machine {
   const api::TimePoint now_;
   std::vector<api::CanaryStep> steps_;
   std::chrono::seconds deadline_{600};
+  bool fixed_ = false;
+  const api::BlueGreenStrategy* blue_green_ = nullptr;
   Decision decision_;
   std::optional<std::string> failure_reason_;
   std::optional<std::string> paused_reason_;
   bool superseded_after_promotion_ = false;
+  bool unschedulable_ = false;
 };
 
 }  // namespace
@@ -413,7 +678,7 @@ bool IsResumableFailure(const api::ModelVersionStatus& status) {
   const api::Condition* healthy = api::FindCondition(status.conditions, "Healthy");
   if (!healthy || healthy->status != "False") return false;
   return healthy->reason == "DeploymentNotFound" || healthy->reason == "SecretNotFound" ||
-         healthy->reason == "PublicKeyNotFound";
+         healthy->reason == "PublicKeyNotFound" || healthy->reason == "ServiceNotFound";
 }
 
 api::ModelVersionStatus InitialStatus() {

@@ -6,6 +6,10 @@
 // transition per call (each one lands in status.history once), and the
 // reconciler calls it again after writing.
 //
+// A blue-green rollout runs the same phases through four implicit steps
+// (kBlueGreen*): green comes up, waits for promotion, takes the traffic for
+// the scale-down delay, then the user's Deployment moves to the version.
+//
 // Phases (docs/crds.md):
 //   Pending -> Staging -> Progressing <-> Paused -> Promoted <-> Degraded
 //   any unfinished phase -> Aborted (status.abort) -> Staging (abort cleared: retry from step 0)
@@ -41,10 +45,27 @@ struct Observed {
   // The user's Deployment (when spec.serving is set and it exists).
   std::optional<api::DeploymentProgress> stable;
   std::string stable_points_at;  // the version its pod template is pointed at
+  // Its template carries every mark of stable_points_at (the version label
+  // a blue-green rollout pins the active Service on among them).
+  bool stable_template_pointed = false;
+  // capacity: fixed — its replicas before the rollout traded any away.
+  std::optional<int32_t> fixed_replicas;
+  // Another ModelVersion of the model rolls out now (and owns the
+  // Deployment's replicas).
+  bool other_rollout_running = false;
+  // The new version's Deployment: the canary, or blue-green's green one.
   std::optional<api::DeploymentProgress> canary;
   // A node running canary pods became unhealthy (message names it).
   std::optional<std::string> canary_node_failure;
+  // A new-version pod the scheduler cannot place (its message).
+  std::optional<std::string> pods_unschedulable;
 };
+
+// The positions of a blue-green rollout in status.currentStep.
+inline constexpr int32_t kBlueGreenPreview = 0;     // green comes up beside blue
+inline constexpr int32_t kBlueGreenAwaiting = 1;    // green ready: waits for promotion
+inline constexpr int32_t kBlueGreenSwitched = 2;    // traffic on green; blue kept for the delay
+inline constexpr int32_t kBlueGreenMoveStable = 3;  // the user's Deployment moves to the version
 
 struct Event {
   bool warning = false;
@@ -52,13 +73,26 @@ struct Event {
   std::string message;
 };
 
+// capacity: fixed — the user's Deployment's replicas now, and the replicas
+// it had before the rollout (kept on it in an annotation; absent: drop it).
+struct StableScale {
+  int32_t replicas = 0;
+  std::optional<int32_t> original;
+};
+
 struct Decision {
   api::ModelVersionStatus status;
-  // The canary Deployment's replicas; 0 removes it.
+  // The new version's Deployment's replicas (the canary's, or blue-green's
+  // green one's); 0 scales it down and then removes it.
   int32_t canary_replicas = 0;
   // The version the user's Deployment must be pointed at, when it must move:
   // this one on promotion, the stable one when a promotion is rolled back.
   std::optional<std::string> point_stable_at;
+  std::optional<StableScale> stable_scale;
+  // The version the active Service (spec.serving.service) and the preview
+  // Service must select; "" removes the pin. Absent: leave them as they are.
+  std::optional<std::string> active_service_version;
+  std::optional<std::string> preview_service_version;
   std::optional<std::chrono::milliseconds> requeue_after;
   std::vector<Event> events;
 };

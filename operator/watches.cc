@@ -66,7 +66,8 @@ std::vector<std::string> ForDeployment(const kube::Store& model_versions,
     if (kube::Namespace(*mv) != ns) continue;
     const std::string serving =
         kube::StringField(kube::ObjectField(Spec(*mv), "serving"), "deployment");
-    if (!serving.empty() && (serving == name || CanaryName(serving) == name)) {
+    if (!serving.empty() && (serving == name || TrackName(serving, kCanaryTrack) == name ||
+                             TrackName(serving, kGreenTrack) == name)) {
       keys.push_back(kube::ObjectKey(*mv));
     }
   }
@@ -83,6 +84,21 @@ std::vector<std::string> ForSecret(const kube::Store& model_versions, const kube
     if (kube::StringField(kube::ObjectField(source, "publicKeySecretRef"), "name") == name) {
       keys.push_back(kube::ObjectKey(*mv));
     }
+  }
+  return keys;
+}
+
+std::vector<std::string> ForService(const kube::Store& model_versions, const kube::Json& service) {
+  const std::string ns = kube::Namespace(service);
+  const std::string name = kube::Name(service);
+  std::vector<std::string> keys;
+  for (const kube::ObjectPtr& mv : model_versions.List()) {
+    if (kube::Namespace(*mv) != ns) continue;
+    const kube::Json& spec = Spec(*mv);
+    const std::string active = kube::StringField(kube::ObjectField(spec, "serving"), "service");
+    const std::string preview = kube::StringField(
+        kube::ObjectField(kube::ObjectField(spec, "strategy"), "blueGreen"), "previewService");
+    if (active == name || preview == name) keys.push_back(kube::ObjectKey(*mv));
   }
   return keys;
 }

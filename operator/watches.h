@@ -22,6 +22,8 @@ std::vector<std::string> ForNode(const kube::Store& model_versions, const kube::
 std::vector<std::string> ForDeployment(const kube::Store& model_versions,
                                        const kube::Json& deployment);
 std::vector<std::string> ForSecret(const kube::Store& model_versions, const kube::Json& secret);
+std::vector<std::string> ForService(const kube::Store& model_versions, const kube::Json& service);
+// Pods of a canary or green Deployment: their ModelVersion.
 std::vector<std::string> ForCanaryPod(const kube::Json& pod);
 
 }  // namespace ferry::operator_

@@ -1,5 +1,7 @@
 #include "operator/workload.h"
 
+#include <charconv>
+
 #include "lib/common/sha256.h"
 #include "operator/naming.h"
 
@@ -57,6 +59,7 @@ void RequireLabel(Json& pod_spec, const std::string& label) {
 
 void PointTemplateAt(Json& pod_template, std::string_view model, std::string_view version) {
   pod_template["metadata"]["annotations"][std::string(kVersionAnnotation)] = version;
+  pod_template["metadata"]["labels"][std::string(kVersionLabel)] = VersionLabelValue(version);
   Json& spec = pod_template["spec"];
   PointContainers(spec["containers"], model, version);
   if (spec.contains("initContainers")) PointContainers(spec["initContainers"], model, version);
@@ -69,32 +72,39 @@ std::string TemplateVersion(const Json& pod_template) {
       kVersionAnnotation);
 }
 
-Json BuildCanary(const Json& stable, const Json& owner, const CanarySpec& spec) {
+bool TemplatePointedAt(const Json& pod_template, std::string_view model, std::string_view version) {
+  Json pointed = pod_template;
+  PointTemplateAt(pointed, model, version);
+  return pointed == pod_template;
+}
+
+Json BuildTrackDeployment(const Json& stable, const Json& owner, const TrackSpec& spec) {
   const std::string& model = spec.model;
   const std::string& version = spec.version;
   const int32_t replicas = spec.replicas;
+  const std::string track(spec.track);
   const Json& stable_spec = kube::ObjectField(stable, "spec");
   Json pod_template = kube::ObjectField(stable_spec, "template");
   for (const auto& [key, value] : spec.pod_labels) pod_template["metadata"]["labels"][key] = value;
   for (const auto& [key, value] : spec.pod_annotations) {
     pod_template["metadata"]["annotations"][key] = value;
   }
-  pod_template["metadata"]["labels"][std::string(kTrackLabel)] = kCanaryTrack;
+  pod_template["metadata"]["labels"][std::string(kTrackLabel)] = track;
   pod_template["metadata"]["labels"][std::string(kModelVersionLabel)] = kube::Name(owner);
   PointTemplateAt(pod_template, model, version);
 
   Json selector = kube::ObjectField(stable_spec, "selector");
-  selector["matchLabels"][std::string(kTrackLabel)] = kCanaryTrack;
+  selector["matchLabels"][std::string(kTrackLabel)] = track;
 
   Json labels = kube::ObjectField(kube::ObjectField(stable, "metadata"), "labels");
-  labels[std::string(kTrackLabel)] = kCanaryTrack;
+  labels[std::string(kTrackLabel)] = track;
   labels[std::string(kModelVersionLabel)] = kube::Name(owner);
 
   Json canary = {
       {"apiVersion", "apps/v1"},
       {"kind", "Deployment"},
       {"metadata",
-       {{"name", CanaryName(kube::Name(stable))},
+       {{"name", TrackName(kube::Name(stable), track)},
         {"namespace", kube::Namespace(stable)},
         {"labels", labels},
         {"annotations",
@@ -106,7 +116,7 @@ Json BuildCanary(const Json& stable, const Json& owner, const CanarySpec& spec) 
   return canary;
 }
 
-bool CanaryMatches(const Json& existing, const Json& wanted) {
+bool TrackDeploymentMatches(const Json& existing, const Json& wanted) {
   auto hash = [](const Json& object) {
     return kube::StringField(
         kube::ObjectField(kube::ObjectField(object, "metadata"), "annotations"),
@@ -120,6 +130,52 @@ bool CanaryMatches(const Json& existing, const Json& wanted) {
   return hash(existing) == hash(wanted) && owner(existing) == owner(wanted) &&
          kube::IntField(kube::ObjectField(existing, "spec"), "replicas", 1) ==
              kube::IntField(kube::ObjectField(wanted, "spec"), "replicas", 1);
+}
+
+std::string ServicePinnedVersion(const Json& service) {
+  return kube::StringField(kube::ObjectField(kube::ObjectField(service, "spec"), "selector"),
+                           kVersionLabel);
+}
+
+Json PinServicePatch(std::string_view version) {
+  Json value = version.empty() ? Json(nullptr) : Json(VersionLabelValue(version));
+  return {{"spec", {{"selector", {{std::string(kVersionLabel), value}}}}}};
+}
+
+std::optional<int32_t> FixedReplicas(const Json& deployment) {
+  const std::string text =
+      kube::StringField(kube::ObjectField(kube::ObjectField(deployment, "metadata"), "annotations"),
+                        kFixedReplicasAnnotation);
+  int32_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+void ScaleWithinCapacity(Json& deployment, int32_t replicas, std::optional<int32_t> original) {
+  deployment["spec"]["replicas"] = replicas;
+  Json& annotations = deployment["metadata"]["annotations"];
+  if (original) {
+    annotations[std::string(kFixedReplicasAnnotation)] = std::to_string(*original);
+  } else if (annotations.is_object()) {
+    annotations.erase(std::string(kFixedReplicasAnnotation));
+    if (annotations.empty()) deployment["metadata"].erase("annotations");
+  }
+}
+
+std::optional<std::string> UnschedulableMessage(const Json& pod) {
+  const Json& conditions = kube::ObjectField(pod, "status").value("conditions", Json::array());
+  if (!conditions.is_array()) return std::nullopt;
+  for (const Json& condition : conditions) {
+    if (kube::StringField(condition, "type") == "PodScheduled" &&
+        kube::StringField(condition, "status") == "False" &&
+        kube::StringField(condition, "reason") == "Unschedulable") {
+      return kube::StringField(condition, "message");
+    }
+  }
+  return std::nullopt;
 }
 
 int32_t CanaryReplicas(int32_t total, int32_t weight) {

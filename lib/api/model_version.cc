@@ -139,6 +139,8 @@ Result<Strategy> ParseStrategy(const JsonView& strategy) {
       first(OptionalInt32In(*blue_green, "autoPromotionSeconds", 0, INT32_MAX));
   parsed.scale_down_delay_seconds =
       first(Int32In(*blue_green, "scaleDownDelaySeconds", 30, 0, INT32_MAX));
+  parsed.progress_deadline_seconds =
+      first(Int32In(*blue_green, "progressDeadlineSeconds", 600, 1, 86400));
   if (!first.ok()) return first.error();
   return Strategy(parsed);
 }

@@ -99,6 +99,7 @@ struct BlueGreenStrategy {
   std::optional<std::string> preview_service;
   std::optional<int32_t> auto_promotion_seconds;  // absent: wait for promote
   int32_t scale_down_delay_seconds = 30;
+  int32_t progress_deadline_seconds = 600;  // for the green pods, and for the final move
 };
 
 using Strategy = std::variant<CanaryStrategy, BlueGreenStrategy>;

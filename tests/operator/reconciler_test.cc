@@ -13,6 +13,7 @@
 #include "lib/kube/base64.h"
 #include "operator/model_version_reconciler.h"
 #include "operator/naming.h"
+#include "operator/rollout.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_cluster.h"
 #include "tests/support/fake_event_recorder.h"
@@ -422,6 +423,67 @@ TEST_F(ReconcilerTest, DeletingARolloutRemovesItsCanaryAndNodeEntriesButNotTheSe
   EXPECT_EQ(entry->active, "1.0.0");
 }
 
+TEST_F(ReconcilerTest, BlueGreenPinsTheActiveServiceBeforeGreenExistsAndSwitchesItOnPromote) {
+  for (const char* name : {"coder", "coder-preview"}) {
+    Json service = {{"apiVersion", "v1"},
+                    {"kind", "Service"},
+                    {"metadata", {{"name", name}, {"namespace", "ml"}}},
+                    {"spec", {{"selector", {{"app", "coder"}}}}}};
+    ASSERT_TRUE(cluster_.Create(types::Services(), service).ok());
+  }
+  PromoteV1();
+  auto pin = [&](const std::string& service) {
+    auto object = cluster_.Get(types::Services(), "ml", service);
+    return kube::StringField((*object)["spec"]["selector"], "ferry.dev/version");
+  };
+  EXPECT_EQ(pin("coder"), "") << "a first version pins nothing";
+  Apply("coder-2", "2.0.0", Json::parse(R"({"blueGreen": {"previewService": "coder-preview"}})"));
+  cluster_.ResetCounters();
+  Settle("coder-2");
+  api::ModelVersion v2 = Get("coder-2");
+  EXPECT_EQ(v2.status.phase, api::Phase::kPaused) << v2.status.message;
+  EXPECT_EQ(v2.status.current_step, kBlueGreenAwaiting);
+  EXPECT_EQ(pin("coder"), "1.0.0");
+  EXPECT_EQ(pin("coder-preview"), "2.0.0");
+  auto green = cluster_.Get(types::Deployments(), "ml", "coder-server-green");
+  ASSERT_TRUE(green.ok());
+  EXPECT_EQ((*green)["spec"]["replicas"], 4) << "as large as blue";
+  EXPECT_EQ((*green)["spec"]["template"]["metadata"]["labels"]["ferry.dev/version"], "2.0.0");
+
+  PatchStatus("coder-2", {{"promote", "step"}});
+  ASSERT_TRUE(Reconcile("coder-2").ok());
+  EXPECT_EQ(pin("coder"), "2.0.0");
+  EXPECT_EQ(Get("coder-2").status.current_step, kBlueGreenSwitched);
+  EXPECT_EQ(StableVersion(), "1.0.0") << "blue is left alone for the delay";
+
+  clock_.Advance(std::chrono::seconds(30));  // scaleDownDelaySeconds' default
+  Settle("coder-2");
+  v2 = Get("coder-2");
+  EXPECT_EQ(v2.status.phase, api::Phase::kPromoted) << v2.status.message;
+  EXPECT_EQ(StableVersion(), "2.0.0");
+  EXPECT_EQ(pin("coder"), "2.0.0");
+  EXPECT_EQ(cluster_.Get(types::Deployments(), "ml", "coder-server-green").error().code,
+            ErrorCode::kNotFound);
+}
+
+TEST_F(ReconcilerTest, BlueGreenWithoutItsServiceFailsWithAMessageAndResumesWhenItAppears) {
+  PromoteV1();
+  Apply("coder-2", "2.0.0", Json::parse(R"({"blueGreen": {}})"));
+  Settle("coder-2");
+  api::ModelVersion v2 = Get("coder-2");
+  EXPECT_EQ(v2.status.phase, api::Phase::kFailed);
+  EXPECT_EQ(v2.status.message,
+            "Service ml/coder not found: create it (selecting the serving pods), or correct "
+            "spec.serving.service");
+  Json service = {{"apiVersion", "v1"},
+                  {"kind", "Service"},
+                  {"metadata", {{"name", "coder"}, {"namespace", "ml"}}},
+                  {"spec", {{"selector", {{"app", "coder"}}}}}};
+  ASSERT_TRUE(cluster_.Create(types::Services(), service).ok());
+  Settle("coder-2");
+  EXPECT_EQ(Get("coder-2").status.phase, api::Phase::kPaused) << Get("coder-2").status.message;
+}
+
 TEST_F(ReconcilerTest, ACanaryNodeWithACriticalXidRollsBackWithoutTouchingTheNodesVersions) {
   PromoteV1();
   Apply("coder-2", "2.0.0",
@@ -451,6 +513,12 @@ TEST_F(ReconcilerTest, ACanaryNodeWithACriticalXidRollsBackWithoutTouchingTheNod
                              "unhealthy GPUs (GPU 3: critical XID 79 (GPU fell off the bus))"),
       std::string::npos)
       << v2.status.message;
+  // The canary goes in two moves: scaled to zero, deleted once its pods are gone.
+  auto scaled = Canary();
+  ASSERT_TRUE(scaled.ok()) << scaled.error().message;
+  EXPECT_EQ((*scaled)["spec"]["replicas"], 0);
+  DeploymentsRollOut();
+  ASSERT_TRUE(Reconcile("coder-2").ok());
   EXPECT_EQ(Canary().error().code, ErrorCode::kNotFound);
   EXPECT_EQ(StableVersion(), "1.0.0");
   EXPECT_EQ(events_.Warnings().size(), 1u);
