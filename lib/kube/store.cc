@@ -71,6 +71,39 @@ std::vector<ObjectPtr> Store::ByIndex(const std::string& name, const std::string
   return found;
 }
 
+std::shared_ptr<const void> Store::DerivedErased(
+    const std::string& slot, const ObjectPtr& object,
+    const std::function<std::shared_ptr<const void>(const Json&)>& derive) const {
+  const std::string key = ObjectKey(*object);
+  {
+    std::lock_guard lock(derived_mutex_);
+    const auto slots = derived_.find(key);
+    if (slots != derived_.end()) {
+      const auto found = slots->second.find(slot);
+      // `object` is alive (the caller holds it), so a source that is still
+      // alive at the same address is that very object.
+      if (found != slots->second.end() && found->second.source.lock() == object) {
+        return found->second.value;
+      }
+    }
+  }
+  std::shared_ptr<const void> value = derive(*object);
+  std::shared_lock lock(mutex_);
+  const auto current = objects_.find(key);
+  // Kept only for the object the store holds now: an older one's value would
+  // never be asked for again, and would outlive its eviction.
+  if (current != objects_.end() && current->second == object) {
+    std::lock_guard derived_lock(derived_mutex_);
+    derived_[key][slot] = Derivation{object, value};
+  }
+  return value;
+}
+
+void Store::ForgetDerived(const std::string& key) {
+  std::lock_guard lock(derived_mutex_);
+  derived_.erase(key);
+}
+
 void Store::FileLocked(const std::string& key, const Json& object) {
   for (const auto& [name, index] : index_functions_) {
     for (std::string& value : index(object)) indexes_[name][value].insert(key);
@@ -97,6 +130,7 @@ ObjectPtr Store::Upsert(ObjectPtr object) {
   if (old) UnfileLocked(key, *old);
   FileLocked(key, *object);
   slot = std::move(object);
+  ForgetDerived(key);
   return old;
 }
 
@@ -107,6 +141,7 @@ ObjectPtr Store::Remove(const std::string& key) {
   ObjectPtr old = std::move(found->second);
   objects_.erase(found);
   UnfileLocked(key, *old);
+  ForgetDerived(key);
   return old;
 }
 
@@ -130,6 +165,7 @@ void Store::Replace(std::vector<ObjectPtr> objects,
       if (old && ResourceVersionOf(*old) == ResourceVersionOf(*object)) continue;
       changes.emplace_back(old, object);
     }
+    for (const auto& [old, object] : changes) ForgetDerived(ObjectKey(old ? *old : *object));
     objects_ = std::move(fresh);
     for (auto& [name, filed] : indexes_) filed.clear();
     for (const auto& [key, object] : objects_) FileLocked(key, *object);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -253,6 +254,89 @@ TEST(StoreConcurrency, ReadersSeeConsistentIndexesWhileAWriterUpserts) {
   size_t filed = 0;
   for (const std::string& app : apps) filed += store.ByIndex("app", app).size();
   EXPECT_EQ(filed, static_cast<size_t>(kObjects));  // each object under exactly one value
+}
+
+// What Derived made of an object: the resourceVersion it saw.
+struct Made {
+  std::string version;
+};
+
+TEST(Store, DerivedIsMadeOncePerStoredObject) {
+  Store store;
+  const ObjectPtr first = MakePod("shop", "a", "1");
+  store.Upsert(first);
+  int runs = 0;
+  const std::function<Made(const Json&)> derive = [&](const Json& object) {
+    ++runs;
+    return Made{ResourceVersionOf(object)};
+  };
+  const auto a = store.Derived<Made>("made", first, derive);
+  const auto b = store.Derived<Made>("made", store.Get("shop/a"), derive);
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(a, b);  // shared, not copied
+  EXPECT_EQ(a->version, "1");
+  // Another slot is another value.
+  store.Derived<Made>("other", first, derive);
+  EXPECT_EQ(runs, 2);
+}
+
+TEST(Store, DerivedFollowsUpdatesAndNeverServesAnOlderObject) {
+  Store store;
+  const ObjectPtr first = MakePod("shop", "a", "1");
+  store.Upsert(first);
+  int runs = 0;
+  const std::function<Made(const Json&)> derive = [&](const Json& object) {
+    ++runs;
+    return Made{ResourceVersionOf(object)};
+  };
+  EXPECT_EQ(store.Derived<Made>("made", first, derive)->version, "1");
+  const ObjectPtr second = MakePod("shop", "a", "2");
+  store.Upsert(second);
+  EXPECT_EQ(store.Derived<Made>("made", second, derive)->version, "2");
+  EXPECT_EQ(runs, 2);
+  // A reader still holding the replaced object gets its own value, made
+  // afresh and not kept (the store holds `second`).
+  EXPECT_EQ(store.Derived<Made>("made", first, derive)->version, "1");
+  EXPECT_EQ(store.Derived<Made>("made", second, derive)->version, "2");
+  EXPECT_EQ(runs, 3);
+
+  // Replace with an unchanged resourceVersion keeps nothing stale either.
+  store.Replace({MakePod("shop", "a", "3")}, [](const ObjectPtr&, const ObjectPtr&) {});
+  EXPECT_EQ(store.Derived<Made>("made", store.Get("shop/a"), derive)->version, "3");
+
+  // Removed and re-added under the same key: made again.
+  store.Remove("shop/a");
+  const ObjectPtr again = MakePod("shop", "a", "4");
+  store.Upsert(again);
+  EXPECT_EQ(store.Derived<Made>("made", again, derive)->version, "4");
+}
+
+TEST(Store, DerivedBesideTheWriterIsAlwaysOfTheObjectAsked) {
+  Store store;
+  constexpr int kRounds = 300;
+  store.Upsert(MakePod("shop", "a", "0"));
+  std::atomic<bool> writing{true};
+  std::atomic<int> mismatches{0};
+  const std::function<Made(const Json&)> derive = [](const Json& object) {
+    return Made{ResourceVersionOf(object)};
+  };
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      while (writing) {
+        const ObjectPtr object = store.Get("shop/a");
+        if (store.Derived<Made>("made", object, derive)->version != ResourceVersionOf(*object)) {
+          ++mismatches;
+        }
+      }
+    });
+  }
+  for (int round = 1; round <= kRounds; ++round) {
+    store.Upsert(MakePod("shop", "a", std::to_string(round)));
+  }
+  writing = false;
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_EQ(mismatches, 0);
 }
 
 }  // namespace
