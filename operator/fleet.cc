@@ -2,7 +2,29 @@
 
 #include <algorithm>
 
+#include "lib/common/result.h"
+
 namespace ferry::operator_ {
+
+namespace {
+
+// Slots of the caches' derived values (see Store::Derived).
+const std::string kParsedModelNode = "ferry.dev/operator:ModelNode";
+const std::string kNodeLabels = "ferry.dev/operator:labels";
+
+using ParsedModelNode = Result<std::shared_ptr<const api::ModelNode>>;
+
+}  // namespace
+
+FleetNode::FleetNode(std::string name_in, std::shared_ptr<const api::ModelNode> parsed,
+                     std::shared_ptr<const NodeLabels> labels_in, api::TimePoint now)
+    : name(std::move(name_in)),
+      parsed_model_node(std::move(parsed)),
+      node_labels(std::move(labels_in)),
+      model_node(*parsed_model_node),
+      labels(*node_labels),
+      heartbeat_fresh(model_node.HeartbeatFresh(now)),
+      gpus_healthy(model_node.GpusHealthy()) {}
 
 bool FleetNode::Matches(const std::map<std::string, std::string>& selector) const {
   for (const auto& [key, value] : selector) {
@@ -14,25 +36,28 @@ bool FleetNode::Matches(const std::map<std::string, std::string>& selector) cons
 
 Fleet Fleet::Read(const kube::Store& model_nodes, const kube::Store& nodes, api::TimePoint now) {
   Fleet fleet;
-  for (const kube::ObjectPtr& object : model_nodes.List()) {
+  // The store lists by key, which for a cluster-scoped object is its name:
+  // already in the order nodes() promises.
+  const std::vector<kube::ObjectPtr> objects = model_nodes.List();
+  fleet.nodes_.reserve(objects.size());
+  for (const kube::ObjectPtr& object : objects) {
     const std::string name = kube::Name(*object);
     const kube::ObjectPtr node = nodes.Get(name);
     if (!node) continue;  // the Node is gone: no target, whatever its ModelNode says
-    auto parsed = api::ParseModelNode(*object);
-    if (!parsed) {
-      fleet.unreadable_.push_back(name + ": " + parsed.error().message);
+    const std::shared_ptr<const ParsedModelNode> parsed = model_nodes.Derived<ParsedModelNode>(
+        kParsedModelNode, object, [](const kube::Json& json) -> ParsedModelNode {
+          auto result = api::ParseModelNode(json);
+          if (!result) return result.error();
+          return std::make_shared<const api::ModelNode>(std::move(*result));
+        });
+    if (!*parsed) {
+      fleet.unreadable_.push_back(name + ": " + parsed->error().message);
       continue;
     }
-    FleetNode entry;
-    entry.name = name;
-    entry.model_node = std::move(*parsed);
-    entry.labels = kube::Labels(*node);
-    entry.heartbeat_fresh = entry.model_node.HeartbeatFresh(now);
-    entry.gpus_healthy = entry.model_node.GpusHealthy();
-    fleet.nodes_.push_back(std::move(entry));
+    std::shared_ptr<const NodeLabels> labels = nodes.Derived<NodeLabels>(
+        kNodeLabels, node, [](const kube::Json& json) { return kube::Labels(json); });
+    fleet.nodes_.emplace_back(name, **parsed, std::move(labels), now);
   }
-  std::sort(fleet.nodes_.begin(), fleet.nodes_.end(),
-            [](const FleetNode& a, const FleetNode& b) { return a.name < b.name; });
   return fleet;
 }
 
@@ -46,10 +71,10 @@ std::vector<const FleetNode*> Fleet::Selected(
 }
 
 const FleetNode* Fleet::Find(std::string_view name) const {
-  for (const FleetNode& node : nodes_) {
-    if (node.name == name) return &node;
-  }
-  return nullptr;
+  auto it =
+      std::lower_bound(nodes_.begin(), nodes_.end(), name,
+                       [](const FleetNode& node, std::string_view n) { return node.name < n; });
+  return it != nodes_.end() && it->name == name ? &*it : nullptr;
 }
 
 }  // namespace ferry::operator_
