@@ -1,6 +1,7 @@
 #include "operator/node_plan.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 namespace ferry::operator_ {
@@ -16,6 +17,16 @@ bool InFlight(const FleetNode& node, std::string_view model, const std::string& 
 
 api::NodeVersion EntryFor(const KeptVersion& kept) {
   return {.version = kept.version, .source = kept.source, .model_version_ref = kept.ref};
+}
+
+// FNV-1a: the same place for a model in every process and on every build.
+uint64_t PlaceOf(std::string_view model) {
+  uint64_t hash = 14695981039346656037ULL;
+  for (const char c : model) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  return hash;
 }
 
 }  // namespace
@@ -46,7 +57,10 @@ NodeChanges PlanModel(const ModelPlanInput& input, const Fleet& fleet) {
   }
 
   NodeChanges changes;
-  for (const FleetNode& node : fleet.nodes()) {
+  const std::vector<FleetNode>& nodes = fleet.nodes();
+  const size_t start = nodes.empty() ? 0 : PlaceOf(input.model) % nodes.size();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const FleetNode& node = nodes[(start + i) % nodes.size()];
     const api::NodeModel* current = node.model_node.spec.Find(input.model);
     api::NodeModel wanted;
     wanted.model = input.model;
@@ -70,9 +84,9 @@ NodeChanges PlanModel(const ModelPlanInput& input, const Fleet& fleet) {
       wanted.active = current->active;
     }
     if (wanted.versions.empty()) {
-      if (current) changes.emplace(node.name, std::nullopt);
+      if (current) changes.emplace_back(node.name, std::nullopt);
     } else if (!current || !(*current == wanted)) {
-      changes.emplace(node.name, std::move(wanted));
+      changes.emplace_back(node.name, std::move(wanted));
     }
   }
   return changes;

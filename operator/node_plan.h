@@ -44,8 +44,13 @@ struct ModelPlanInput {
 };
 
 // The model's entry for each node whose entry must change: nullopt removes the
-// entry. Nodes whose entry is already right are absent.
-using NodeChanges = std::map<std::string, std::optional<api::NodeModel>>;
+// entry. Nodes whose entry is already right are absent. Each node once, in
+// the order to write them: node names from a place of the model's own (a hash
+// of its name), wrapping around. Several models rolling out at once then write
+// different ModelNodes at any moment; all sweeping the list from its start
+// would write the same nodes together, and every writer but the first would
+// conflict and read again.
+using NodeChanges = std::vector<std::pair<std::string, std::optional<api::NodeModel>>>;
 
 NodeChanges PlanModel(const ModelPlanInput& input, const Fleet& fleet);
 
