@@ -73,8 +73,11 @@ Result<HttpResponse> Client::Send(const HttpRequest& request, bool idempotent) {
     if (throttle_) {
       // Every attempt takes a token, retries included: a storm must not multiply our load.
       const std::chrono::milliseconds wait = throttle_->When("");
-      throttled_ms_ += static_cast<uint64_t>(wait.count());
-      std::this_thread::sleep_for(wait);
+      if (wait.count() > 0) {
+        throttled_ms_ += static_cast<uint64_t>(wait.count());
+        if (options_.metrics != nullptr) options_.metrics->ObserveThrottled(wait);
+        std::this_thread::sleep_for(wait);
+      }
     }
     ++requests_;
     const auto sent_at = std::chrono::steady_clock::now();

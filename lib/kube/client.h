@@ -42,7 +42,11 @@ class ClientMetrics;
 class TokenBucketLimiter;
 
 struct ClientOptions {
-  double qps = 50;  // sustained requests per second; 0 = unlimited
+  // Sustained requests per second (0 = unlimited) and how many may go at
+  // once above that. A limit for the client's own good behaviour: the API
+  // server protects itself with priority and fairness (429s, which are
+  // retried). Programs expose these (ferry-operator --kube-qps/--kube-burst).
+  double qps = 50;
   int burst = 100;
   int max_retries = 8;
   BackoffPolicy retry_backoff{.initial = std::chrono::milliseconds(100),

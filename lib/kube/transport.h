@@ -50,7 +50,11 @@ struct TransportOptions {
   // server ends ordinary requests after 60 s itself.
   std::chrono::seconds request_timeout{70};
   std::string user_agent = "ferry";
-  size_t max_idle_connections = 8;
+  // Connections kept open between requests. Above the number of requests a
+  // process sends at once, every extra request pays a TCP and TLS handshake
+  // (and the API server's CPU with it), so this is sized for a controller's
+  // workers times its parallel writers, not for one thread.
+  size_t max_idle_connections = 64;
 };
 
 // Certificates and keys parsed once, shared by every connection.
