@@ -5,6 +5,14 @@
 namespace ferry::kube {
 namespace {
 
+// A JSON patch (RFC 6902) whose `test` operation failed: the object is not
+// as the writer read it, which is what a 409 says of a stale resourceVersion.
+// The API server answers it with 422 and the patch library's words.
+bool IsFailedPatchTest(const HttpRequest& request, int status, const std::string& message) {
+  return status == 422 && request.content_type == "application/json-patch+json" &&
+         message.find("test failed") != std::string::npos;
+}
+
 ErrorCode CodeFor(int status, const std::string& reason) {
   switch (status) {
     case 400:
@@ -58,7 +66,10 @@ Error ApiError(const HttpRequest& request, const HttpResponse& response) {
       request.method + " " + request.target + ": HTTP " + std::to_string(response.status);
   if (!reason.empty()) text += " " + reason;
   if (!message.empty()) text += ": " + message;
-  return MakeError(CodeFor(response.status, reason), text + AdviceFor(response.status));
+  const ErrorCode code = IsFailedPatchTest(request, response.status, message)
+                             ? ErrorCode::kConflict
+                             : CodeFor(response.status, reason);
+  return MakeError(code, text + AdviceFor(response.status));
 }
 
 }  // namespace ferry::kube

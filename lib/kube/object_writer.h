@@ -18,6 +18,9 @@
 
 namespace ferry::kube {
 
+// kJson is RFC 6902: a failed `test` operation (a precondition such as
+// {"op": "test", "path": "/metadata/generation", "value": 7}) comes back as
+// kConflict, like a stale resourceVersion, so RetryOnConflict covers both.
 enum class PatchType { kMerge, kJson, kStrategicMerge };
 
 struct DeleteOptions {

@@ -59,6 +59,21 @@ TEST(ApiError, A409SaysWhetherTheObjectExistsOrTheWriteLostARace) {
   ExpectMentions(conflict, "the object has been modified");
 }
 
+TEST(ApiError, AFailedJsonPatchTestIsAConflict) {
+  HttpResponse response;
+  response.status = 422;
+  response.body = StatusBody(422, "", "testing value /metadata/generation failed: test failed");
+  const HttpRequest patch{"PATCH", "/apis/ferry.dev/v1alpha1/modelnodes/n1", "[]",
+                          "application/json-patch+json"};
+  const Error error = ApiError(patch, response);
+  EXPECT_EQ(error.code, ErrorCode::kConflict);
+  ExpectMentions(error, "testing value /metadata/generation failed");
+  // The same words in a merge patch's refusal are an invalid object, as ever.
+  const HttpRequest merge{"PATCH", "/apis/ferry.dev/v1alpha1/modelnodes/n1", "{}",
+                          "application/merge-patch+json"};
+  EXPECT_EQ(ApiError(merge, response).code, ErrorCode::kInvalidArgument);
+}
+
 TEST(ApiError, GoneIsExpiredAndSaysToListAgain) {
   const Error error = ErrorFor(410, StatusBody(410, "Expired", "too old resource version"));
   EXPECT_EQ(error.code, ErrorCode::kExpired);
