@@ -17,7 +17,14 @@
 // first saw it listed in spec, and the spec's `active` becomes Active the same
 // delay after it was first asked for (once that version is Ready). Until then
 // a listed version is Pending. The status is written (merge patch of
-// /status) at each such moment and every heartbeat period (10 s) besides.
+// /status) at each such moment and every heartbeat period besides (30 s, the
+// real agent's default: the heartbeats of a thousand agents are load on the
+// API server that the operator under test shares).
+//
+// The operator's own counters (/metrics, read before and after) give the
+// requests, the time its client waited for its QPS bucket and the reconcile
+// durations; the load average is printed with them, since on a shared
+// machine it says as much about the times as the code does.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -68,10 +75,11 @@ struct Flags {
   int versions = 5;  // per model
   int replicas = 3;
   double agent_delay = 2.0;
-  int heartbeat = 10;
+  int heartbeat = 30;
   int agent_threads = 24;
-  int metrics_port = 26690;
+  int metrics_port = 26640;
   int timeout = 1200;
+  std::vector<std::string> operator_args;  // passed on to ferry-operator
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -346,6 +354,7 @@ pid_t StartOperator(const Flags& flags) {
   std::vector<std::string> args = {flags.operator_path, "--kubeconfig", flags.kubeconfig,
                                    "--metrics-addr",    addr,           "--namespace",
                                    flags.namespace_name};
+  args.insert(args.end(), flags.operator_args.begin(), flags.operator_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -406,6 +415,14 @@ double Sum(const std::map<std::string, double>& samples) {
   double total = 0;
   for (const auto& [labels, value] : samples) total += value;
   return total;
+}
+
+// The first three fields of /proc/loadavg: "1.23 2.34 3.45".
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
 }
 
 std::string ProcField(pid_t pid, const std::string& field) {
@@ -532,6 +549,9 @@ int Run(const Flags& flags) {
   if (!config) Die(config.error().message);
   kube::ClientOptions options;
   options.qps = 0;  // the simulated agents are N processes in the real world
+  // A connection per writer thread, kept: a pool smaller than the threads
+  // would make the agents pay a TLS handshake per status write.
+  options.transport.max_idle_connections = static_cast<size_t>(flags.agent_threads) + 8;
   auto client_or = kube::Client::Create(*config, options);
   if (!client_or) Die(client_or.error().message);
   kube::Client& client = **client_or;
@@ -554,6 +574,7 @@ int Run(const Flags& flags) {
   if (metrics.empty()) Die("operator not ready after 60 s; see " + flags.operator_log);
   const std::string before = HttpGet(flags.metrics_port, "/metrics");
   const std::string rss_before = ProcField(pid, "VmRSS");
+  const std::string load_before = LoadAverage();
 
   // Watch our ModelVersions; each model's next version is applied once the
   // previous one is Promoted.
@@ -635,6 +656,7 @@ int Run(const Flags& flags) {
   const double wall = Seconds(Clock::now() - start);
   const std::string after = HttpGet(flags.metrics_port, "/metrics");
   const std::string hwm = ProcField(pid, "VmHWM"), rss = ProcField(pid, "VmRSS");
+  const std::string load_after = LoadAverage();
   mvs.Stop();
   agents.Stop();
   kill(pid, SIGTERM);
@@ -667,6 +689,14 @@ int Run(const Flags& flags) {
   const double reconciles = Sum(Samples(after, "ferry_controller_reconcile_total")) -
                             Sum(Samples(before, "ferry_controller_reconcile_total"));
   const double per_node_step = steps ? request_count / (double(flags.nodes) * steps) : 0;
+  auto delta = [&](const std::string& metric) {
+    return Sum(Samples(after, metric)) - Sum(Samples(before, metric));
+  };
+  const double throttled = delta("ferry_kube_client_throttled_seconds_total");
+  const double reconcile_seconds = delta("ferry_controller_reconcile_duration_seconds_sum");
+  const double reconcile_count = delta("ferry_controller_reconcile_duration_seconds_count");
+  const double request_seconds = delta("ferry_kube_request_duration_seconds_sum");
+  const double request_timed = delta("ferry_kube_request_duration_seconds_count");
   std::vector<double> overhead;
   for (double p : promoted) overhead.push_back(p - flags.agent_delay);
   const double hwm_mib = std::stod(hwm) / 1024, rss_mib = std::stod(rss) / 1024;
@@ -706,6 +736,14 @@ int Run(const Flags& flags) {
   std::printf("| simulated agent status writes (failed) | %llu (%llu) | | |\n",
               static_cast<unsigned long long>(agents.writes()),
               static_cast<unsigned long long>(agents.write_failures()));
+  std::printf("| operator: mean reconcile (s) | %.3f | | |\n",
+              reconcile_count ? reconcile_seconds / reconcile_count : 0);
+  std::printf("| operator: mean API request latency (s) | %.3f | | |\n",
+              request_timed ? request_seconds / request_timed : 0);
+  std::printf("| operator: time waited for its own QPS limit (s, all threads) | %.1f | | |\n",
+              throttled);
+  std::printf("| load average (1, 5, 15 min) before / after | %s / %s | | |\n", load_before.c_str(),
+              load_after.c_str());
   std::printf(
       "\nOperator requests by verb and code during the rollouts:\n\n| verb, code | "
       "requests | per node per step |\n|---|---:|---:|\n");
@@ -764,12 +802,14 @@ int main(int argc, char** argv) {
       flags.metrics_port = std::stoi(value());
     else if (arg == "--timeout")
       flags.timeout = std::stoi(value());
+    else if (arg == "--operator-arg")
+      flags.operator_args.push_back(value());
     else {
       std::fprintf(stderr,
                    "usage: ferry-operator-bench --kubeconfig PATH --operator PATH [--nodes N] "
                    "[--models K] [--versions V] [--replicas R] [--agent-delay S] [--heartbeat S] "
                    "[--agent-threads T] [--metrics-port P] [--operator-log PATH] [--namespace NS] "
-                   "[--timeout S]\n");
+                   "[--timeout S] [--operator-arg ARG]...\n");
       return 2;
     }
   }
