@@ -7,10 +7,24 @@ namespace {
 
 // A JSON patch (RFC 6902) whose `test` operation failed: the object is not
 // as the writer read it, which is what a 409 says of a stale resourceVersion.
-// The API server answers it with 422 and the patch library's words.
-bool IsFailedPatchTest(const HttpRequest& request, int status, const std::string& message) {
+// The API server answers it with a generic 422 whose cause carries the patch
+// library's words ("testing value /metadata/generation failed: test failed").
+bool IsFailedPatchTest(const HttpRequest& request, int status, const std::string& causes) {
   return status == 422 && request.content_type == "application/json-patch+json" &&
-         message.find("test failed") != std::string::npos;
+         causes.find("test failed") != std::string::npos;
+}
+
+// The messages of details.causes, which say what a generic message does not.
+std::string CausesOf(const nlohmann::json& status) {
+  std::string text;
+  const nlohmann::json& causes = ObjectField(status, "details").value("causes", nlohmann::json());
+  if (!causes.is_array()) return text;
+  for (const nlohmann::json& cause : causes) {
+    const std::string message = StringField(cause, "message");
+    if (message.empty()) continue;
+    text += (text.empty() ? "" : "; ") + message;
+  }
+  return text;
 }
 
 ErrorCode CodeFor(int status, const std::string& reason) {
@@ -55,10 +69,12 @@ std::string AdviceFor(int status) {
 Error ApiError(const HttpRequest& request, const HttpResponse& response) {
   std::string reason;
   std::string message;
+  std::string causes;
   const nlohmann::json status = nlohmann::json::parse(response.body, nullptr, false);
   if (status.is_object() && StringField(status, "kind") == "Status") {
     reason = StringField(status, "reason");
     message = StringField(status, "message");
+    causes = CausesOf(status);
   } else {
     message = response.body.substr(0, 300);
   }
@@ -66,7 +82,9 @@ Error ApiError(const HttpRequest& request, const HttpResponse& response) {
       request.method + " " + request.target + ": HTTP " + std::to_string(response.status);
   if (!reason.empty()) text += " " + reason;
   if (!message.empty()) text += ": " + message;
-  const ErrorCode code = IsFailedPatchTest(request, response.status, message)
+  // Validation errors repeat their causes in the message; generic answers do not.
+  if (!causes.empty() && message.find(causes) == std::string::npos) text += " (" + causes + ")";
+  const ErrorCode code = IsFailedPatchTest(request, response.status, message + causes)
                              ? ErrorCode::kConflict
                              : CodeFor(response.status, reason);
   return MakeError(code, text + AdviceFor(response.status));

@@ -60,9 +60,15 @@ TEST(ApiError, A409SaysWhetherTheObjectExistsOrTheWriteLostARace) {
 }
 
 TEST(ApiError, AFailedJsonPatchTestIsAConflict) {
+  // As the API server sends it: a generic message, the patch library's words
+  // in details.causes.
   HttpResponse response;
   response.status = 422;
-  response.body = StatusBody(422, "", "testing value /metadata/generation failed: test failed");
+  response.body = R"({"kind":"Status","apiVersion":"v1","status":"Failure",)"
+                  R"("message":"the server rejected our request due to an error in our request",)"
+                  R"("reason":"Invalid","details":{"causes":[{"reason":"UnexpectedServerResponse",)"
+                  R"("message":"testing value /metadata/generation failed: test failed"}]},)"
+                  R"("code":422})";
   const HttpRequest patch{"PATCH", "/apis/ferry.dev/v1alpha1/modelnodes/n1", "[]",
                           "application/json-patch+json"};
   const Error error = ApiError(patch, response);
