@@ -42,6 +42,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -417,6 +418,20 @@ double Sum(const std::map<std::string, double>& samples) {
   return total;
 }
 
+// CPU seconds (user + system) a process has used, from /proc/PID/stat.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // The first three fields of /proc/loadavg: "1.23 2.34 3.45".
 std::string LoadAverage() {
   std::ifstream in("/proc/loadavg");
@@ -575,6 +590,7 @@ int Run(const Flags& flags) {
   const std::string before = HttpGet(flags.metrics_port, "/metrics");
   const std::string rss_before = ProcField(pid, "VmRSS");
   const std::string load_before = LoadAverage();
+  const double cpu_before = CpuSeconds(pid);
 
   // Watch our ModelVersions; each model's next version is applied once the
   // previous one is Promoted.
@@ -657,6 +673,7 @@ int Run(const Flags& flags) {
   const std::string after = HttpGet(flags.metrics_port, "/metrics");
   const std::string hwm = ProcField(pid, "VmHWM"), rss = ProcField(pid, "VmRSS");
   const std::string load_after = LoadAverage();
+  const double cpu_used = CpuSeconds(pid) - cpu_before;
   mvs.Stop();
   agents.Stop();
   kill(pid, SIGTERM);
@@ -736,6 +753,8 @@ int Run(const Flags& flags) {
   std::printf("| simulated agent status writes (failed) | %llu (%llu) | | |\n",
               static_cast<unsigned long long>(agents.writes()),
               static_cast<unsigned long long>(agents.write_failures()));
+  std::printf("| operator CPU time during the rollouts (s, user + system) | %.1f | | |\n",
+              cpu_used);
   std::printf("| operator: mean reconcile (s) | %.3f | | |\n",
               reconcile_count ? reconcile_seconds / reconcile_count : 0);
   std::printf("| operator: mean API request latency (s) | %.3f | | |\n",
