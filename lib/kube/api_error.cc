@@ -5,13 +5,17 @@
 namespace ferry::kube {
 namespace {
 
-// A JSON patch (RFC 6902) whose `test` operation failed: the object is not
-// as the writer read it, which is what a 409 says of a stale resourceVersion.
-// The API server answers it with a generic 422 whose cause carries the patch
-// library's words ("testing value /metadata/generation failed: test failed").
-bool IsFailedPatchTest(const HttpRequest& request, int status, const std::string& causes) {
-  return status == 422 && request.content_type == "application/json-patch+json" &&
-         causes.find("test failed") != std::string::npos;
+// A JSON patch (RFC 6902) that did not apply to the object as the server
+// holds it: a failed `test` operation, or a path that is no longer there. For
+// a patch made from a read of the object that means what a 409 says of a
+// stale resourceVersion: the object is not as the writer read it. The API
+// server says so with a bare 422 (a generic message, no causes; checked on
+// Kubernetes 1.36), where a refused object's 422 names its invalid fields in
+// details.causes. Older servers put the patch library's words in the causes.
+bool IsUnappliedJsonPatch(const HttpRequest& request, int status, const std::string& reason,
+                          const std::string& causes) {
+  if (status != 422 || request.content_type != "application/json-patch+json") return false;
+  return (reason == "Invalid" && causes.empty()) || causes.find("test failed") != std::string::npos;
 }
 
 // The messages of details.causes, which say what a generic message does not.
@@ -84,7 +88,7 @@ Error ApiError(const HttpRequest& request, const HttpResponse& response) {
   if (!message.empty()) text += ": " + message;
   // Validation errors repeat their causes in the message; generic answers do not.
   if (!causes.empty() && message.find(causes) == std::string::npos) text += " (" + causes + ")";
-  const ErrorCode code = IsFailedPatchTest(request, response.status, message + causes)
+  const ErrorCode code = IsUnappliedJsonPatch(request, response.status, reason, causes)
                              ? ErrorCode::kConflict
                              : CodeFor(response.status, reason);
   return MakeError(code, text + AdviceFor(response.status));

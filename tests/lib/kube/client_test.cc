@@ -59,25 +59,38 @@ TEST(ApiError, A409SaysWhetherTheObjectExistsOrTheWriteLostARace) {
   ExpectMentions(conflict, "the object has been modified");
 }
 
-TEST(ApiError, AFailedJsonPatchTestIsAConflict) {
-  // As the API server sends it: a generic message, the patch library's words
-  // in details.causes.
-  HttpResponse response;
-  response.status = 422;
-  response.body = R"({"kind":"Status","apiVersion":"v1","status":"Failure",)"
-                  R"("message":"the server rejected our request due to an error in our request",)"
-                  R"("reason":"Invalid","details":{"causes":[{"reason":"UnexpectedServerResponse",)"
-                  R"("message":"testing value /metadata/generation failed: test failed"}]},)"
-                  R"("code":422})";
+TEST(ApiError, AJsonPatchThatDoesNotApplyIsAConflict) {
   const HttpRequest patch{"PATCH", "/apis/ferry.dev/v1alpha1/modelnodes/n1", "[]",
                           "application/json-patch+json"};
-  const Error error = ApiError(patch, response);
+  // As Kubernetes 1.36 answers a failed test operation: a bare 422.
+  HttpResponse bare;
+  bare.status = 422;
+  bare.body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
+              R"("message":"the server rejected our request due to an error in our request",)"
+              R"("reason":"Invalid","details":{},"code":422})";
+  EXPECT_EQ(ApiError(patch, bare).code, ErrorCode::kConflict);
+  // With the patch library's words in details.causes.
+  HttpResponse with_cause;
+  with_cause.status = 422;
+  with_cause.body =
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure",)"
+      R"("message":"the server rejected our request due to an error in our request",)"
+      R"("reason":"Invalid","details":{"causes":[{"reason":"UnexpectedServerResponse",)"
+      R"("message":"testing value /metadata/generation failed: test failed"}]},"code":422})";
+  const Error error = ApiError(patch, with_cause);
   EXPECT_EQ(error.code, ErrorCode::kConflict);
   ExpectMentions(error, "testing value /metadata/generation failed");
-  // The same words in a merge patch's refusal are an invalid object, as ever.
+  // An object the schema refuses names its fields: invalid, whatever the patch type.
+  HttpResponse refused;
+  refused.status = 422;
+  refused.body = R"({"kind":"Status","apiVersion":"v1","status":"Failure",)"
+                 R"("message":"ModelNode.ferry.dev \"n1\" is invalid: spec.models: Too many",)"
+                 R"("reason":"Invalid","details":{"causes":[{"reason":"FieldValueTooMany",)"
+                 R"("message":"Too many","field":"spec.models"}]},"code":422})";
+  EXPECT_EQ(ApiError(patch, refused).code, ErrorCode::kInvalidArgument);
   const HttpRequest merge{"PATCH", "/apis/ferry.dev/v1alpha1/modelnodes/n1", "{}",
                           "application/merge-patch+json"};
-  EXPECT_EQ(ApiError(merge, response).code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ApiError(merge, bare).code, ErrorCode::kInvalidArgument);
 }
 
 TEST(ApiError, GoneIsExpiredAndSaysToListAgain) {
