@@ -399,6 +399,7 @@ class Machine {
     const auto started = s.step_start_time.value_or(now_);
     const int32_t i = static_cast<int32_t>(step());
     decision_.canary_replicas = total;
+    if (i < kBlueGreenSwitched) s.canary_weight = 0;  // the preview takes no production traffic
     if (i == kBlueGreenPreview) {
       // The active Service is pinned to the stable version's pods before
       // green pods (which its selector would match too) exist, so the pods

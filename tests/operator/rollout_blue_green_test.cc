@@ -36,7 +36,7 @@ TEST(BlueGreenTest, GreenComesUpAtFullSizeWhileTheActiveServiceStaysOnBlue) {
   EXPECT_EQ(d.active_service_version, "1.0.0") << "pinned to blue before green pods exist";
   EXPECT_EQ(d.preview_service_version, "2.0.0");
   EXPECT_FALSE(d.point_stable_at.has_value());
-  EXPECT_EQ(d.status.canary_weight.value_or(0), 0);
+  EXPECT_EQ(d.status.canary_weight, 0);
   EXPECT_EQ(d.status.message,
             "preview: waiting for 4 pods of Deployment coder-server-green (0 available)");
 
