@@ -137,7 +137,25 @@ void OperatorE2eFixture::PatchStatus(const std::string& name, const std::string&
   ASSERT_EQ(patched.exit_code, 0) << patched.err;
 }
 
-void OperatorE2eFixture::ApplyServing(int replicas) {
+ProcessResult OperatorE2eFixture::KubectlFerry(std::vector<std::string> args) {
+  args.insert(args.begin(), {ClusterTool("kubectl"), "ferry"});
+  args.insert(args.end(), {"-n", namespace_});
+  const std::string bin = std::filesystem::path(BinaryPath("kubectl-ferry")).parent_path();
+  const char* path = std::getenv("PATH");
+  return RunProcess(args, "",
+                    {{"PATH", bin + ":" + (path != nullptr ? path : "/usr/bin:/bin")},
+                     {"KUBECONFIG", ClusterKubeconfig()}});
+}
+
+void OperatorE2eFixture::ApplyServing(int replicas, int gpus_per_pod) {
+  const std::string resources =
+      gpus_per_pod > 0
+          ? ", resources: {limits: {nvidia.com/gpu: " + std::to_string(gpus_per_pod) + "}}"
+          : "";
+  // Pods that take GPUs roll one out before one comes in, as a GPU-full
+  // cluster's Deployments must: a surge pod would wait for a GPU forever.
+  const std::string strategy =
+      gpus_per_pod > 0 ? "  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}\n" : "";
   const std::string yaml = R"(
 apiVersion: v1
 kind: Secret
@@ -156,14 +174,14 @@ kind: Deployment
 metadata: {name: coder-server}
 spec:
   replicas: )" + std::to_string(replicas) +
-                           R"(
-  selector: {matchLabels: {app: coder}}
+                           "\n" + strategy + R"(  selector: {matchLabels: {app: coder}}
   template:
     metadata: {labels: {app: coder}}
     spec:
       nodeSelector: {type: kwok}
       tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
-      containers: [{name: server, image: registry.invalid/server:1}]
+      containers: [{name: server, image: registry.invalid/server:1)" +
+                           resources + R"(}]
 )";
   ProcessResult applied = Kubectl({"apply", "-f", "-"}, yaml);
   ASSERT_EQ(applied.exit_code, 0) << applied.err;

@@ -83,8 +83,13 @@ class OperatorE2eFixture : public kube::ClusterTest {
   // promote and abort.
   void PatchStatus(const std::string& name, const std::string& patch);
 
-  // The signing-key Secret, the Service and the Deployment coder-server.
-  void ApplyServing(int replicas);
+  // `kubectl ferry ARGS -n <the test's namespace>`, the plugin found on PATH.
+  ProcessResult KubectlFerry(std::vector<std::string> args);
+
+  // The signing-key Secret, the Service and the Deployment coder-server;
+  // each pod asks for `gpus_per_pod` nvidia.com/gpu (kwok nodes have 8) and,
+  // when it asks for any, rolls without a surge.
+  void ApplyServing(int replicas, int gpus_per_pod = 0);
   // A ModelVersion of model e2e-coder serving coder-server; `strategy` is
   // YAML indented under spec.
   void ApplyVersion(const std::string& name, const std::string& version,
