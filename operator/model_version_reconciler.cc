@@ -404,9 +404,9 @@ Status Pass::ApplyNodes(const Fleet& fleet, const api::ModelVersionStatus& own_s
 }
 
 Status Pass::WriteModelNode(const std::string& node, const std::optional<api::NodeModel>& entry) {
-  // The spec's model list is replaced whole (a merge patch cannot change one
-  // element of a list), so the write carries the resourceVersion it was based
-  // on and is redone on a fresh read when another writer won. The first
+  // The spec's model list is replaced whole (a patch cannot change one
+  // element of a list by key), so the write carries the generation it was
+  // based on and is redone on a fresh read when another writer won. The first
   // attempt is based on the cache, which the plan was made from: a live read
   // before every write would double the requests of a wave.
   kube::ObjectPtr cached = Cache(kube::types::ModelNodes()).Get(node);
@@ -437,9 +437,14 @@ Status Pass::WriteModelNode(const std::string& node, const std::optional<api::No
       if (it == spec.models.end()) return current;
       spec.models.erase(it);
     }
-    kube::Json patch = {{"metadata", {{"resourceVersion", parsed->metadata.resource_version}}},
-                        {"spec", spec.ToJson()}};
-    return context_.writer.Patch(kube::types::ModelNodes(), "", node, kube::PatchType::kMerge,
+    // The precondition is the spec's generation, not the resourceVersion:
+    // the agent's heartbeats move the latter every few seconds without
+    // touching the spec, and would fail most writes based on the cache.
+    kube::Json patch = kube::Json::array();
+    patch.push_back(
+        {{"op", "test"}, {"path", "/metadata/generation"}, {"value", parsed->metadata.generation}});
+    patch.push_back({{"op", "add"}, {"path", "/spec"}, {"value", spec.ToJson()}});
+    return context_.writer.Patch(kube::types::ModelNodes(), "", node, kube::PatchType::kJson,
                                  patch);
   };
   auto written = kube::RetryOnConflict(attempt);
@@ -454,6 +459,7 @@ Status Pass::ApplyNodeLabels(const Fleet& fleet, const std::set<std::string>& ke
   for (const Sibling& sibling : siblings_)
     known.insert(ReadyLabel(mv_.spec.model, sibling.mv.spec.version));
   const std::string model_prefix = std::string(kReadyLabelPrefix) + mv_.spec.model + "_";
+  std::vector<std::pair<std::string, kube::Json>> work;  // node -> label changes
   for (const FleetNode& node : fleet.nodes()) {
     const api::NodeModel* entry = node.model_node.spec.Find(mv_.spec.model);
     kube::Json changes = kube::Json::object();
@@ -471,11 +477,19 @@ Status Pass::ApplyNodeLabels(const Fleet& fleet, const std::set<std::string>& ke
       const bool ours = label.rfind(model_prefix, 0) == 0 || known.contains(label);
       if (ours && !wanted.contains(label)) changes[label] = nullptr;
     }
-    if (changes.empty()) continue;
+    if (!changes.empty()) work.emplace_back(node.name, std::move(changes));
+  }
+  // As with the ModelNodes: a thousand nodes turning Ready at once are
+  // labelled by a few threads, not one request after another.
+  std::vector<Status> results(work.size());
+  ParallelFor(work.size(), kNodeWriteThreads, [&](size_t i) {
     auto patched =
-        context_.writer.Patch(kube::types::Nodes(), "", node.name, kube::PatchType::kMerge,
-                              {{"metadata", {{"labels", changes}}}});
-    if (!patched) return patched.error().Wrap("label node " + node.name);
+        context_.writer.Patch(kube::types::Nodes(), "", work[i].first, kube::PatchType::kMerge,
+                              {{"metadata", {{"labels", work[i].second}}}});
+    if (!patched) results[i] = patched.error().Wrap("label node " + work[i].first);
+  });
+  for (const Status& result : results) {
+    if (!result) return result;
   }
   return OkStatus();
 }

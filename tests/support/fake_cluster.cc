@@ -346,6 +346,12 @@ Result<Json> FakeCluster::Patch(const ResourceType& type, std::string_view names
     } else {
       patched = existing->patch(patch);
     }
+  } catch (const Json::other_error& e) {
+    // nlohmann's failed `test` operation (501); the API server answers 422,
+    // which the client reads as a conflict.
+    if (e.id == 501) return Conflict(type, record.name, "test failed: " + std::string(e.what()));
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "fake cluster: the patch does not apply: " + std::string(e.what()));
   } catch (const Json::exception& e) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "fake cluster: the patch does not apply: " + std::string(e.what()));
