@@ -7,32 +7,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "tests/support/paths.h"
-#include "tests/support/process.h"
+#include "tests/integration/kubectl_namespace_test.h"
 
 namespace ferry::testing {
 namespace {
 
-ProcessResult Kubectl(std::vector<std::string> args, const std::string& input = "") {
-  args.insert(args.begin(), {ClusterTool("kubectl"), "--kubeconfig", ClusterKubeconfig()});
-  return RunProcess(args, input);
-}
-
 // A namespace of the test's own, deleted afterwards, so reruns start clean.
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public KubectlNamespaceTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    namespace_ = "it-" + std::string(info->name());
-    std::transform(namespace_.begin(), namespace_.end(), namespace_.begin(),
-                   [](unsigned char c) { return std::isalnum(c) ? std::tolower(c) : '-'; });
-    Kubectl({"delete", "namespace", namespace_, "--ignore-not-found", "--wait=true"});
-    ProcessResult created = Kubectl({"create", "namespace", namespace_});
-    ASSERT_EQ(created.exit_code, 0) << created.err;
-  }
-  void TearDown() override { Kubectl({"delete", "namespace", namespace_, "--wait=false"}); }
-
-  std::string namespace_;
+  ClusterTest() : KubectlNamespaceTest("it") {}
 };
 
 TEST_F(ClusterTest, ApiServerReportsReadyAndThePinnedVersion) {
