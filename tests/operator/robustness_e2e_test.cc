@@ -269,12 +269,20 @@ TEST_F(OperatorRobustnessTest, TheRolloutContinuesAfterTheApiServerRestarts) {
   ProcessResult restarted = RunProcess({SourcePath("e2e/cluster/restart"), "--state",
                                         ClusterState(), "--down-seconds", "3", "kube-apiserver"});
   ASSERT_EQ(restarted.exit_code, 0) << restarted.err;
+  // kwok (the node simulator) may not renew the nodes' Leases for minutes
+  // after losing its API server, and the node lifecycle controller then
+  // keeps every simulated node NotReady: restarting kwok makes them
+  // heartbeat again at once, as a real kubelet would.
+  ProcessResult kwok =
+      RunProcess({SourcePath("e2e/cluster/restart"), "--state", ClusterState(), "kwok"});
+  ASSERT_EQ(kwok.exit_code, 0) << kwok.err;
   PatchStatus("coder-2", R"({"status":{"promote":"step"}})");
   // Generous on purpose: while the API server was down, kwok could not renew
   // the nodes' Leases, so the node lifecycle controller may mark every node
   // NotReady (and with it every pod) until the next heartbeats; the canary's
   // pods count as available again only after that, then the rollout goes on.
-  ASSERT_TRUE(WaitForStatus("coder-2", Phase("Promoted"), seconds(300)));
+  ASSERT_TRUE(WaitForStatus("coder-2", Phase("Promoted"), seconds(300)))
+      << Get("mv", "coder-2")["status"].dump();
   EXPECT_EQ(HistoryReasons("coder-2"), kPauseThenFiftyHistory);
   EXPECT_EQ(ferry.Http("/healthz").first, 200) << "the operator did not survive the outage";
   EXPECT_TRUE(
