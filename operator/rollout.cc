@@ -253,22 +253,9 @@ class Machine {
                                  " pods) on " + mv_.spec.version);
         return;
       }
-      const auto waited = now_ - started;
-      const int32_t ready = observed_.canary ? observed_.canary->available : 0;
-      if (waited > deadline_) {
-        Fail("ProgressDeadlineExceeded",
-             "canary pods not available within " +
-                 std::to_string(std::chrono::duration_cast<seconds>(deadline_).count()) +
-                 " s at step " + std::to_string(i) + " (" + std::to_string(ready) + " of " +
-                 std::to_string(wanted) + " available)");
-        return;
-      }
-      SetPhase(Phase::kProgressing);
-      s.message = "step " + std::to_string(i) + ": waiting for " + std::to_string(wanted) +
-                  " canary pods (" + std::to_string(ready) + " available)" + Unschedulable();
-      decision_.requeue_after =
-          std::min(kProgressPoll,
-                   std::chrono::duration_cast<milliseconds>(deadline_ - waited) + milliseconds(1));
+      AwaitNewPods(
+          wanted, "canary", " at step " + std::to_string(i),
+          "step " + std::to_string(i) + ": waiting for " + std::to_string(wanted) + " canary pods");
       return;
     }
     if (auto* pause = std::get_if<api::PauseStep>(&current)) {
@@ -308,6 +295,29 @@ class Machine {
     } else {
       s.message = message;
     }
+  }
+
+  // `wanted` pods of the new version's Deployment (`track`: canary or green)
+  // are not available yet. Past progressDeadlineSeconds from stepStartTime
+  // the rollout fails; until then it says what it waits for and looks again.
+  void AwaitNewPods(int32_t wanted, const std::string& track, const std::string& where,
+                    const std::string& waiting) {
+    api::ModelVersionStatus& s = decision_.status;
+    const auto waited = now_ - s.step_start_time.value_or(now_);
+    const int32_t ready = observed_.canary ? observed_.canary->available : 0;
+    if (waited > deadline_) {
+      Fail("ProgressDeadlineExceeded",
+           track + " pods not available within " +
+               std::to_string(std::chrono::duration_cast<seconds>(deadline_).count()) + " s" +
+               where + " (" + std::to_string(ready) + " of " + std::to_string(wanted) +
+               " available)");
+      return;
+    }
+    SetPhase(Phase::kProgressing);
+    s.message = waiting + " (" + std::to_string(ready) + " available)" + Unschedulable();
+    decision_.requeue_after =
+        std::min(kProgressPoll,
+                 std::chrono::duration_cast<milliseconds>(deadline_ - waited) + milliseconds(1));
   }
 
   // The user's Deployment moves to this version: promotion after the last
@@ -421,21 +431,9 @@ class Machine {
                                     " on " + std::to_string(total) + " pods" + PreviewText());
         return;
       }
-      const auto waited = now_ - started;
-      const int32_t ready = observed_.canary ? observed_.canary->available : 0;
-      if (waited > deadline_) {
-        Fail("ProgressDeadlineExceeded",
-             "green pods not available within " +
-                 std::to_string(std::chrono::duration_cast<seconds>(deadline_).count()) + " s (" +
-                 std::to_string(ready) + " of " + std::to_string(total) + " available)");
-        return;
-      }
-      SetPhase(Phase::kProgressing);
-      s.message = "preview: waiting for " + std::to_string(total) + " pods of Deployment " + green +
-                  " (" + std::to_string(ready) + " available)" + Unschedulable();
-      decision_.requeue_after =
-          std::min(kProgressPoll,
-                   std::chrono::duration_cast<milliseconds>(deadline_ - waited) + milliseconds(1));
+      AwaitNewPods(
+          total, "green", "",
+          "preview: waiting for " + std::to_string(total) + " pods of Deployment " + green);
       return;
     }
     if (i == kBlueGreenAwaiting) {

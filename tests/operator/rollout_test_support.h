@@ -13,7 +13,10 @@ namespace ferry::operator_ {
 
 inline const api::TimePoint kT0 = *ParseTime("2026-12-01T00:00:00Z");
 
-inline api::ModelVersion Canary(const std::string& steps_json, bool rollback_on_failure = true) {
+// A ModelVersion of coder 2.0.0 serving coder-server; `strategy_json` is
+// spec.strategy.
+inline api::ModelVersion WithStrategy(const std::string& strategy_json,
+                                      bool rollback_on_failure = true) {
   api::Json object = api::Json::parse(R"({
     "metadata": {"name": "coder-2", "namespace": "ml", "generation": 1},
     "spec": {"model": "coder", "version": "2.0.0",
@@ -21,28 +24,22 @@ inline api::ModelVersion Canary(const std::string& steps_json, bool rollback_on_
                                       std::string(64, 'a') + R"("},
              "serving": {"deployment": "coder-server", "service": "coder"},
              "staging": {"minReadyNodes": 2},
-             "strategy": {"canary": {"progressDeadlineSeconds": 60, "steps": )" +
-                                      steps_json + R"(}}}})");
+             "strategy": )" + strategy_json +
+                                      R"(}})");
   object["spec"]["rollback"] = {{"onFailure", rollback_on_failure}};
   auto mv = api::ParseModelVersion(object);
   EXPECT_TRUE(mv.ok()) << mv.error().message;
   return *mv;
 }
 
+inline api::ModelVersion Canary(const std::string& steps_json, bool rollback_on_failure = true) {
+  return WithStrategy(R"({"canary": {"progressDeadlineSeconds": 60, "steps": )" + steps_json + "}}",
+                      rollback_on_failure);
+}
+
 // A blue-green ModelVersion; `strategy_json` is spec.strategy.blueGreen.
 inline api::ModelVersion BlueGreen(const std::string& strategy_json) {
-  api::Json object = api::Json::parse(R"({
-    "metadata": {"name": "coder-2", "namespace": "ml", "generation": 1},
-    "spec": {"model": "coder", "version": "2.0.0",
-             "source": {"repository": "http://repo", "manifestDigest": "sha256:)" +
-                                      std::string(64, 'a') + R"("},
-             "serving": {"deployment": "coder-server", "service": "coder"},
-             "staging": {"minReadyNodes": 2},
-             "strategy": {"blueGreen": )" +
-                                      strategy_json + R"(}}})");
-  auto mv = api::ParseModelVersion(object);
-  EXPECT_TRUE(mv.ok()) << mv.error().message;
-  return *mv;
+  return WithStrategy(R"({"blueGreen": )" + strategy_json + "}");
 }
 
 inline api::DeploymentProgress Deployment(int32_t desired, int32_t available) {
