@@ -89,10 +89,10 @@ Status Commit(const ModelLayout& layout, const Journal& journal, bool journaled 
                                          "model finishes it)");
   }
   if (Status s = Sweep(layout); !s) {
-    return MakeError(s.error().code, journal.version +
-                                         " is current, but removing old versions "
-                                         "failed (retried on the next run): " +
-                                         s.error().message);
+    return MakeError(
+        s.error().code,
+        journal.version + (journal.switches_current() ? " is current" : " is held") +
+            ", but removing old versions failed (retried on the next run): " + s.error().message);
   }
   return OkStatus();
 }
@@ -102,10 +102,9 @@ Status Commit(const ModelLayout& layout, const Journal& journal, bool journaled 
 // first: a kill after the move leaves the staged copy to be moved into place
 // by the next writer, so `current` never names a missing version for longer
 // than the two renames take.
-Status ReplaceStored(const ModelLayout& layout, const std::string& version, int keep) {
-  const Journal journal{"activate", version, keep};
+Status ReplaceStored(const ModelLayout& layout, const Journal& journal) {
   if (Status s = WriteJournal(layout.journal(), journal); !s) return s;
-  if (Status s = MoveToTrash(layout, version); !s) return s;
+  if (Status s = MoveToTrash(layout, journal.version); !s) return s;
   return Commit(layout, journal, /*journaled=*/true);
 }
 
@@ -157,19 +156,34 @@ Status Store::ActivateHeld(std::string_view model, std::string_view version, int
 Status Store::Activate(Staging staging, std::span<const FileEntry> files,
                        std::string_view manifest_bytes, std::string_view signature_bytes,
                        int keep) {
+  const std::string context = "activate " + staging.layout_.model + " " + staging.version_;
+  if (keep < 1) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     context + ": keep must be at least 1 (the current version)");
+  }
+  // Built before the call: the argument `staging` is moved from.
+  const Journal journal{"activate", staging.version_, keep};
+  return Complete(std::move(staging), files, manifest_bytes, signature_bytes, journal, context);
+}
+
+Status Store::Hold(Staging staging, std::span<const FileEntry> files,
+                   std::string_view manifest_bytes, std::string_view signature_bytes) {
+  const std::string context = "hold " + staging.layout_.model + " " + staging.version_;
+  const Journal journal{std::string(kJournalHold), staging.version_, std::nullopt};
+  return Complete(std::move(staging), files, manifest_bytes, signature_bytes, journal, context);
+}
+
+Status Store::Complete(Staging staging, std::span<const FileEntry> files,
+                       std::string_view manifest_bytes, std::string_view signature_bytes,
+                       const Journal& journal, const std::string& context) {
   const ModelLayout& layout = staging.layout_;
   const std::string& version = staging.version_;
-  const std::string context = "activate " + layout.model + " " + version;
   if (layout.root != root_) {
     return MakeError(ErrorCode::kInvalidArgument,
                      context + ": the staging belongs to the store at " + layout.root.string());
   }
   if (staging.abandoned_) {
     return MakeError(ErrorCode::kInvalidArgument, context + ": the staging was abandoned");
-  }
-  if (keep < 1) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     context + ": keep must be at least 1 (the current version)");
   }
   if (Status s = ValidateFileList(files); !s) return s.error().Wrap(context);
   const bool replaces_stored = IsFolder(layout.version(version));
@@ -198,10 +212,10 @@ Status Store::Activate(Staging staging, std::span<const FileEntry> files,
     return s.error().Wrap(context);
   }
   if (replaces_stored) {
-    if (Status s = ReplaceStored(layout, version, keep); !s) return s.error().Wrap(context);
+    if (Status s = ReplaceStored(layout, journal); !s) return s.error().Wrap(context);
     return OkStatus();
   }
-  if (Status s = Commit(layout, {"activate", version, keep}); !s) return s.error().Wrap(context);
+  if (Status s = Commit(layout, journal); !s) return s.error().Wrap(context);
   return OkStatus();
 }
 

@@ -19,13 +19,23 @@ const Activation* History::Find(std::string_view version) const {
   return it == activations.end() ? nullptr : &*it;
 }
 
+bool History::IsStaged(std::string_view version) const {
+  return std::ranges::find(staged, version, &StagedVersion::version) != staged.end();
+}
+
 void History::RecordActivation(std::string_view version, std::string activated_at) {
   Erase(version);
   activations.insert(activations.begin(), {std::string(version), std::move(activated_at)});
 }
 
+void History::RecordStaged(std::string_view version, std::string staged_at) {
+  if (Find(version) != nullptr || IsStaged(version)) return;
+  staged.push_back({std::string(version), std::move(staged_at)});
+}
+
 void History::Erase(std::string_view version) {
   std::erase_if(activations, [&](const Activation& a) { return a.version == version; });
+  std::erase_if(staged, [&](const StagedVersion& s) { return s.version == version; });
 }
 
 void History::Truncate(size_t keep) {
@@ -58,6 +68,16 @@ Result<History> LoadHistory(const std::filesystem::path& state) {
     if (Status s = ValidateVersion(activation.version); !s) return damaged(s.error().message);
     history.activations.push_back(std::move(activation));
   }
+  for (const JsonView& item : first(root.ItemsOr("staged"))) {
+    StagedVersion staged{first(item.RequiredString("version")),
+                         first(item.RequiredString("staged_at"))};
+    if (!first.ok()) break;
+    if (Status s = ValidateVersion(staged.version); !s) return damaged(s.error().message);
+    if (history.Find(staged.version) != nullptr || history.IsStaged(staged.version)) {
+      return damaged(staged.version + " is listed twice");
+    }
+    history.staged.push_back(std::move(staged));
+  }
   if (!first.ok()) return damaged(first.error().message);
   return history;
 }
@@ -67,8 +87,15 @@ Status SaveHistory(const std::filesystem::path& state, const History& history) {
   for (const Activation& a : history.activations) {
     activations.push_back({{"version", a.version}, {"activated_at", a.activated_at}});
   }
-  return WriteFileAtomically(
-      state, nlohmann::json{{"format", kFormat}, {"activations", activations}}.dump(1) + "\n");
+  nlohmann::json doc{{"format", kFormat}, {"activations", activations}};
+  if (!history.staged.empty()) {
+    nlohmann::json staged = nlohmann::json::array();
+    for (const StagedVersion& s : history.staged) {
+      staged.push_back({{"version", s.version}, {"staged_at", s.staged_at}});
+    }
+    doc["staged"] = std::move(staged);
+  }
+  return WriteFileAtomically(state, doc.dump(1) + "\n");
 }
 
 }  // namespace ferry::store

@@ -40,6 +40,9 @@ Result<std::optional<Journal>> ReadJournal(const std::filesystem::path& path) {
   const std::optional<int64_t> keep = first(root.OptionalInt("keep"));
   if (!first.ok()) return damaged(first.error().message);
   if (format != kFormat) return damaged("unknown format " + std::to_string(format));
+  if (journal.op != "activate" && journal.op != "rollback" && journal.op != kJournalHold) {
+    return damaged("unknown op \"" + journal.op + "\"");
+  }
   if (keep) journal.keep = static_cast<int>(*keep);
   if (Status s = ValidateVersion(journal.version); !s) return damaged(s.error().message);
   if (journal.keep && *journal.keep < 1) return damaged("keep below 1");

@@ -144,19 +144,26 @@ Status RollForward(const ModelLayout& layout, const Journal& journal) {
   if (::fchmod(folder.get(), 0555) != 0) return ErrnoError("make read-only", complete, errno);
   if (Status s = FsyncDirectory(complete); !s) return s;
 
-  Result<std::optional<std::string>> current = ReadCurrent(layout);
-  if (!current) return current.error();
-  if (*current != version) {
-    if (Status s = SwitchCurrent(layout, version); !s) return s;
+  if (journal.switches_current()) {
+    Result<std::optional<std::string>> current = ReadCurrent(layout);
+    if (!current) return current.error();
+    if (*current != version) {
+      if (Status s = SwitchCurrent(layout, version); !s) return s;
+    }
   }
 
   Result<History> history = LoadHistory(layout.state());
   if (!history) return history.error();
   History updated = *history;
-  // Already at the front means a previous roll-forward got this far; keeping
-  // its timestamp keeps this step idempotent.
-  if (updated.activations.empty() || updated.activations.front().version != version) {
-    updated.RecordActivation(version, FormatTime(std::chrono::system_clock::now()));
+  const std::string now = FormatTime(std::chrono::system_clock::now());
+  if (!journal.switches_current()) {
+    // Already listed (staged or activated) means a previous roll-forward got
+    // this far, or the version was held before: nothing to record.
+    updated.RecordStaged(version, now);
+  } else if (updated.activations.empty() || updated.activations.front().version != version) {
+    // Already at the front means a previous roll-forward got this far; keeping
+    // its timestamp keeps this step idempotent.
+    updated.RecordActivation(version, now);
   }
   if (journal.keep) updated.Truncate(static_cast<size_t>(*journal.keep));
   if (updated != *history) {
@@ -173,6 +180,7 @@ Status Sweep(const ModelLayout& layout) {
   std::set<std::string> wanted;
   if (*current) wanted.insert(**current);
   for (const Activation& a : history->activations) wanted.insert(a.version);
+  for (const StagedVersion& s : history->staged) wanted.insert(s.version);
 
   Result<std::vector<std::string>> versions = ListNames(layout.versions());
   if (!versions) return versions.error();

@@ -15,8 +15,9 @@ namespace ferry::store {
 //     and synced before the journal was written). If neither exists the folder
 //     was deleted by hand; the journal is dropped and `current` stays.
 //  2. versions/<v> made read-only and synced.
-//  3. `current` switched to it.
-//  4. state.json: <v> moved to the front, trimmed to journal.keep.
+//  3. `current` switched to it (not for op "hold").
+//  4. state.json: <v> moved to the front, trimmed to journal.keep (for "hold":
+//     <v> listed as staged, `current` and the activations left as they are).
 //  5. The journal removed.
 Status RollForward(const ModelLayout& layout, const Journal& journal);
 

@@ -24,6 +24,7 @@
 
 #include "lib/common/result.h"
 #include "lib/store/file_entry.h"
+#include "lib/store/journal.h"
 #include "lib/store/layout.h"
 #include "lib/store/model_lock.h"
 #include "lib/store/verified_record.h"
@@ -162,6 +163,13 @@ class Store {
   Status Activate(Staging staging, std::span<const FileEntry> files,
                   std::string_view manifest_bytes, std::string_view signature_bytes, int keep = 2);
 
+  // Like Activate, but the version only becomes complete in the store (listed
+  // as staged in state.json, so no sweep takes it): `current` and the
+  // activation history are not touched. A later ActivateHeld makes it current
+  // with a symlink swap. That is how the agent readies a version on every node
+  // before the operator moves traffic to it.
+  Status Hold(Staging staging, std::span<const FileEntry> files, std::string_view manifest_bytes,
+              std::string_view signature_bytes);
   // Makes the complete version `version` current: a journaled symlink swap
   // that reads and copies no file data, whatever its size (the operator's
   // rollback and a pull of a held version take this path). A staging folder a
@@ -200,6 +208,11 @@ class Store {
   Result<ModelLayout> ExistingLayout(std::string_view model) const;
   // Locks an existing model and recovers it: the start of every writing call.
   Result<ModelLock> LockAndRecover(const ModelLayout& layout);
+  // Activate and Hold: check, seal and record the staged version, then roll
+  // `journal` forward.
+  Status Complete(Staging staging, std::span<const FileEntry> files,
+                  std::string_view manifest_bytes, std::string_view signature_bytes,
+                  const Journal& journal, const std::string& context);
 
   std::filesystem::path root_;
 };

@@ -92,6 +92,34 @@ TEST_F(RecoveryTest, ARollForwardKilledHalfwayIsFinished) {
   EXPECT_EQ(store_->Describe("coder").value().versions.size(), 2u);
 }
 
+TEST_F(RecoveryTest, AJournaledHoldIsRolledForwardWithoutSwitchingCurrent) {
+  StageUpToTheJournal("2.0.0", v2_);
+  ASSERT_TRUE(WriteJournal(layout_.journal(), {"hold", "2.0.0", std::nullopt}).ok());
+  ASSERT_TRUE(store_->Recover("coder").ok());
+  EXPECT_EQ(Current(), "1.0.0");
+  EXPECT_TRUE(store_->Verify("coder", "2.0.0").ok());
+  EXPECT_FALSE(fs::exists(layout_.journal()));
+  Result<History> history = LoadHistory(layout_.state());
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->activations.size(), 1u);
+  ASSERT_EQ(history->staged.size(), 1u);
+  EXPECT_EQ(history->staged[0].version, "2.0.0");
+  // Rolled forward twice, it is still listed once.
+  ASSERT_TRUE(RollForward(layout_, {"hold", "2.0.0", std::nullopt}).ok());
+  EXPECT_EQ(LoadHistory(layout_.state()).value().staged.size(), 1u);
+}
+
+TEST_F(RecoveryTest, AJournalWithAnUnknownOpStopsWithAnError) {
+  ASSERT_TRUE(WriteFileAtomically(layout_.journal(),
+                                  R"({"format": 1, "op": "teleport", "version": "2.0.0"})")
+                  .ok());
+  Status status = store_->Recover("coder");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kCorrupt);
+  EXPECT_THAT(status.error().message, ::testing::HasSubstr("unknown op \"teleport\""));
+  EXPECT_EQ(Current(), "1.0.0");
+}
+
 TEST_F(RecoveryTest, AJournalWhoseVersionWasDeletedByHandIsDropped) {
   ASSERT_TRUE(WriteJournal(layout_.journal(), {"activate", "9.9.9", 2}).ok());
   ASSERT_TRUE(store_->Recover("coder").ok());

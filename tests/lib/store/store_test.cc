@@ -229,6 +229,67 @@ TEST_F(StoreTest, AStagedCopyOfAStoredVersionReplacesIt) {
   EXPECT_TRUE(store_->Verify("coder").ok());
 }
 
+TEST_F(StoreTest, AHeldVersionIsCompleteButNotCurrentUntilActivated) {
+  ASSERT_TRUE(StageAndActivate("1.0.0", Files(1)).ok());
+  const std::vector<TestFile> v2 = Files(2);
+  Result<Staging> staging = store_->BeginStaging("coder", "2.0.0");
+  ASSERT_TRUE(staging.ok());
+  ASSERT_TRUE(testing::WriteAllStaged(*staging, v2).ok());
+  ASSERT_TRUE(store_->Hold(std::move(*staging), testing::EntriesOf(v2), "m2", "s2").ok());
+
+  EXPECT_EQ(Current(), "1.0.0");
+  EXPECT_TRUE(store_->VersionPath("coder", "2.0.0").ok());
+  EXPECT_TRUE(store_->Verify("coder", "2.0.0").ok());
+  EXPECT_EQ(store_->ReadManifest("coder", "2.0.0").value(), "m2");
+  EXPECT_EQ(Stat(ModelDir() / "versions/2.0.0/config.json").st_mode & 0777, 0444u);
+  // Held versions are not activations: a rollback still has nowhere to go,
+  // and activating others with keep=1 never sweeps the held one.
+  EXPECT_EQ(store_->Rollback("coder").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(StageAndActivate("3.0.0", Files(3), /*keep=*/1).ok());
+  EXPECT_EQ(Current(), "3.0.0");
+  EXPECT_TRUE(store_->VersionPath("coder", "2.0.0").ok());
+  EXPECT_FALSE(store_->VersionPath("coder", "1.0.0").ok());
+  ASSERT_TRUE(store_->Recover("coder").ok());
+  EXPECT_TRUE(store_->VersionPath("coder", "2.0.0").ok());
+
+  // Activation is the symlink swap; the version is then an ordinary
+  // activation, and rolling back returns to the one before it.
+  const ino_t inode = Stat(ModelDir() / "versions/2.0.0/model.safetensors").st_ino;
+  ASSERT_TRUE(store_->ActivateHeld("coder", "2.0.0").ok());
+  EXPECT_EQ(Current(), "2.0.0");
+  EXPECT_EQ(Stat(ModelDir() / "versions/2.0.0/model.safetensors").st_ino, inode);
+  Result<std::string> back = store_->Rollback("coder");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, "3.0.0");
+}
+
+TEST_F(StoreTest, AHeldVersionIsRemovedLikeAnyOther) {
+  ASSERT_TRUE(StageAndActivate("1.0.0", Files(1)).ok());
+  const std::vector<TestFile> v2 = Files(2);
+  Result<Staging> staging = store_->BeginStaging("coder", "2.0.0");
+  ASSERT_TRUE(staging.ok());
+  ASSERT_TRUE(testing::WriteAllStaged(*staging, v2).ok());
+  ASSERT_TRUE(store_->Hold(std::move(*staging), testing::EntriesOf(v2), "m", "s").ok());
+  ASSERT_TRUE(store_->Remove("coder", "2.0.0").ok());
+  EXPECT_EQ(Versions(), (std::vector<std::string>{"1.0.0"}));
+  EXPECT_FALSE(fs::exists(ModelDir() / "meta" / "2.0.0"));
+  EXPECT_EQ(Current(), "1.0.0");
+}
+
+TEST_F(StoreTest, HoldRefusesAStagedFileThatIsNotItsEntry) {
+  std::vector<TestFile> v2 = Files(2);
+  Result<Staging> staging = store_->BeginStaging("coder", "2.0.0");
+  ASSERT_TRUE(staging.ok());
+  ASSERT_TRUE(testing::WriteAllStaged(*staging, v2).ok());
+  std::vector<FileEntry> entries = testing::EntriesOf(v2);
+  entries[0].sha256[0] ^= 1;
+  Status refused = store_->Hold(std::move(*staging), entries, "m", "s");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kCorrupt);
+  EXPECT_THAT(refused.error().message, HasSubstr("removed from staging: fetch it again"));
+  EXPECT_FALSE(store_->VersionPath("coder", "2.0.0").ok());
+}
+
 TEST_F(StoreTest, RemoveDeletesAnOldVersionButNeverTheCurrentOne) {
   ASSERT_TRUE(StageAndActivate("1.0.0", Files(1)).ok());
   ASSERT_TRUE(StageAndActivate("2.0.0", Files(2)).ok());
