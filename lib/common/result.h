@@ -23,6 +23,8 @@ enum class ErrorCode {
   kPermissionDenied,  // the credentials lack the right; retrying will not help
   kCorrupt,           // data failed verification
   kIo,                // the operating system refused (disk full, permissions)
+  kNoSpace,           // not enough room (disk space) for what was asked; nothing was written
+  kCancelled,         // the caller asked the operation to stop
   kInternal,
 };
 

@@ -53,6 +53,13 @@ Result<std::string> FolderSource::ReadSmall(std::string_view relative_path, uint
   return contents;
 }
 
+FolderSource::FolderSource(std::filesystem::path root, uint64_t bandwidth_limit)
+    : root_(std::move(root)),
+      limiter_(bandwidth_limit),
+      block_(bandwidth_limit == 0 ? kCopyBuffer
+                                  : static_cast<size_t>(std::clamp<uint64_t>(bandwidth_limit / 16,
+                                                                             4096, kCopyBuffer))) {}
+
 Status FolderSource::FetchToFile(std::string_view relative_path,
                                  const std::filesystem::path& destination,
                                  std::optional<uint64_t> expected_size, Progress* progress) {
@@ -71,7 +78,7 @@ Status FolderSource::FetchToFile(std::string_view relative_path,
   Result<PartialFile> output = PartialFile::Open(destination, size);
   if (!output) return output.error();
   if (progress != nullptr) progress->Add(output->size());
-  std::vector<char> buffer(kCopyBuffer);
+  std::vector<char> buffer(block_);
   while (output->size() < size) {
     const size_t wanted = std::min<uint64_t>(buffer.size(), size - output->size());
     const ssize_t n =
@@ -85,7 +92,12 @@ Status FolderSource::FetchToFile(std::string_view relative_path,
     if (Status appended = output->Append({buffer.data(), static_cast<size_t>(n)}); !appended) {
       return appended;
     }
-    if (progress != nullptr) progress->Add(static_cast<uint64_t>(n));
+    if (progress != nullptr) {
+      progress->Add(static_cast<uint64_t>(n));
+      if (progress->stop_requested()) {
+        return MakeError(ErrorCode::kCancelled, "copy of " + path->string() + " cancelled");
+      }
+    }
   }
   return output->CheckComplete(path->string());
 }

@@ -176,12 +176,15 @@ Status HttpSource::FetchToFile(std::string_view relative_path,
       1, options_.low_speed_limit *
              static_cast<uint64_t>(std::max<int64_t>(0, options_.low_speed_time.count())));
   uint64_t furthest = file->size();
-  return RunWithRetries(options_, [&] {
-    Attempt attempt = FetchAttempt(target, *file, progress);
-    attempt.made_progress = file->size() >= furthest + quantum;
-    if (attempt.made_progress) furthest = file->size();
-    return attempt;
-  });
+  return RunWithRetries(
+      options_,
+      [&] {
+        Attempt attempt = FetchAttempt(target, *file, progress);
+        attempt.made_progress = file->size() >= furthest + quantum;
+        if (attempt.made_progress) furthest = file->size();
+        return attempt;
+      },
+      progress != nullptr ? progress->stop_token() : std::stop_token());
 }
 
 Attempt HttpSource::FetchAttempt(const std::string& target, PartialFile& file, Progress* progress) {
@@ -191,7 +194,10 @@ Attempt HttpSource::FetchAttempt(const std::string& target, PartialFile& file, P
       [&](const httplib::Response& answer) { return AcceptDownloadAnswer(answer, start, file); },
       [&](std::string_view data) -> Status {
         if (Status appended = file.Append(data); !appended) return appended;
-        if (progress != nullptr) progress->Add(data.size());
+        if (progress != nullptr) {
+          progress->Add(data.size());
+          if (progress->stop_requested()) return MakeError(ErrorCode::kCancelled, "cancelled");
+        }
         return OkStatus();
       });
   if (!attempt.status.ok()) return attempt;

@@ -34,20 +34,27 @@ Progress::Progress(std::string label, uint64_t total_bytes, bool force_plain)
                force_plain || !::isatty(STDERR_FILENO) ? MakeLogger("ferry", LogFormat::kText)
                                                        : nullptr) {}
 
-Progress::Progress(std::string label, uint64_t total_bytes, std::shared_ptr<spdlog::logger> log)
+Progress::Progress(std::string label, uint64_t total_bytes, std::shared_ptr<spdlog::logger> log,
+                   ProgressHooks hooks)
     : label_(std::move(label)),
       total_(total_bytes),
       log_(std::move(log)),
+      hooks_(std::move(hooks)),
       start_(std::chrono::steady_clock::now()),
       last_report_(start_) {}
 
 Progress::~Progress() { Finish(); }
 
 void Progress::Add(uint64_t bytes) {
-  std::lock_guard lock(mutex_);
-  if (finished_) return;
-  done_ += bytes;
-  Report(false);
+  uint64_t done = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    done_ += bytes;
+    done = done_;
+    Report(false);
+  }
+  if (hooks_.on_add) hooks_.on_add(done);
 }
 
 uint64_t Progress::done() const {

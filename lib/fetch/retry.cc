@@ -1,9 +1,10 @@
 #include "lib/fetch/retry.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <string>
-#include <thread>
 
 namespace ferry::fetch {
 namespace {
@@ -23,7 +24,8 @@ std::chrono::milliseconds Backoff(const FetchOptions& options, int failures,
 
 }  // namespace
 
-Status RunWithRetries(const FetchOptions& options, const std::function<Attempt()>& attempt) {
+Status RunWithRetries(const FetchOptions& options, const std::function<Attempt()>& attempt,
+                      const std::stop_token& stop) {
   std::mt19937 random(std::random_device{}());
   int attempts = 0;
   int failures = 0;  // in a row, without progress
@@ -42,7 +44,13 @@ Status RunWithRetries(const FetchOptions& options, const std::function<Attempt()
     if (options.log) {
       options.log->warn("{}; retrying in {} ms", result.status.error().message, wait.count());
     }
-    std::this_thread::sleep_for(wait);
+    std::mutex mutex;
+    std::condition_variable_any woken;
+    std::unique_lock lock(mutex);
+    if (woken.wait_for(lock, stop, wait, [] { return false; }) || stop.stop_requested()) {
+      return MakeError(ErrorCode::kCancelled,
+                       result.status.error().message + " (cancelled while waiting to retry)");
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <stop_token>
 
 #include "lib/common/result.h"
 #include "lib/fetch/source.h"
@@ -25,7 +26,9 @@ struct Attempt {
 
 // Runs `attempt` until it succeeds, fails for good, or options.max_attempts
 // transient failures in a row moved nothing; the last error is returned, saying
-// how many attempts were made.
-Status RunWithRetries(const FetchOptions& options, const std::function<Attempt()>& attempt);
+// how many attempts were made. A triggered `stop` ends the wait between
+// attempts at once, as kCancelled.
+Status RunWithRetries(const FetchOptions& options, const std::function<Attempt()>& attempt,
+                      const std::stop_token& stop = {});
 
 }  // namespace ferry::fetch

@@ -1,14 +1,22 @@
 #include "lib/pipeline/pull.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "lib/artifact/objects.h"
 #include "lib/artifact/repository_layout.h"
 #include "lib/artifact/signed_manifest.h"
 #include "lib/common/file.h"
+#include "lib/common/log.h"
+#include "lib/common/parallel_for.h"
 #include "lib/delta/delta.h"
 #include "lib/store/store.h"
 
@@ -64,10 +72,17 @@ class PullRun {
     return Stage(store, /*repairing=*/held);
   }
 
+  Error Cancelled() const {
+    return MakeError(ErrorCode::kCancelled, "pull " + options_.model + " " + options_.version +
+                                                " cancelled; what was staged is kept for a "
+                                                "later run");
+  }
+
  private:
   // The store holds the version complete: check its stored manifest against
-  // the key (and pin), then switch to it. Nothing is fetched, and the source
-  // is not even asked: a rollback must work while the repository is down.
+  // the key (and pin), then switch to it (unless only staging was asked for).
+  // Nothing is fetched, and the source is not even asked: a rollback must
+  // work while the repository is down.
   Result<PullReport> SwitchToHeld(store::Store& store) {
     const std::string& model = options_.model;
     const std::string& version = options_.version;
@@ -85,6 +100,13 @@ class PullRun {
                            ", but sha256:" + ToHex(*options_.pinned_manifest) +
                            " is pinned; a version never changes: publish a new version, or "
                            "remove this one from the store first");
+    }
+    report_.manifest_digest = stored->digest;
+    for (const FileRecord& file : stored->manifest.files) report_.version_bytes += file.blob.size;
+    if (!options_.activate) {
+      report_.already_held = true;
+      log_.info("{} {} is held complete already; nothing fetched", model, version);
+      return report_;
     }
     if (Status s = store.ActivateHeld(model, version, options_.keep_versions); !s) return s.error();
     report_.switched_to_held = true;
@@ -104,6 +126,8 @@ class PullRun {
     Result<SignedManifest> signed_manifest = ReadManifest();
     if (!signed_manifest) return signed_manifest.error();
     const Manifest& manifest = signed_manifest->manifest;
+    report_.manifest_digest = signed_manifest->digest;
+    for (const FileRecord& file : manifest.files) report_.version_bytes += file.blob.size;
 
     Result<store::Staging> staging = store.BeginStaging(model, version);
     if (!staging) return staging.error();
@@ -145,27 +169,179 @@ class PullRun {
       LinkHeldFiles(entries, *staging);
     }
 
-    progress_.emplace("pull " + model + " " + version, PlannedBytes(manifest, *staging),
-                      options_.plain_progress);
+    const std::vector<const ChunkRef*> objects = PlannedObjects(manifest, *staging);
+    watched_.total_bytes = report_.version_bytes;
+    for (const ChunkRef* chunk : objects) watched_.download_bytes += chunk->stored_size;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (staging->IsVerified(entries[i])) watched_.present_bytes += entries[i].size;
+    }
+    if (Status s = CheckSpace(entries, *staging, watched_.download_bytes); !s) {
+      return s.error().Wrap(context);
+    }
+
+    fetch::ProgressHooks hooks{options_.stop, nullptr};
+    if (options_.on_progress) {
+      hooks.on_add = [this](uint64_t done) {
+        PullProgress now = Snapshot();
+        now.downloaded_bytes = std::min(done, now.download_bytes);
+        options_.on_progress(now);
+      };
+    }
+    progress_.emplace("pull " + model + " " + version, watched_.download_bytes,
+                      options_.plain_progress || !::isatty(STDERR_FILENO)
+                          ? MakeLogger("ferry", LogFormat::kText)
+                          : nullptr,
+                      std::move(hooks));
+    Notify(PullStage::kFetching);
+    if (Status s = FetchObjects(objects); !s) return s.error().Wrap(context);
+
+    Notify(PullStage::kStaging);
     for (size_t i = 0; i < manifest.files.size(); ++i) {
       if (staging->IsVerified(entries[i])) continue;
+      if (options_.stop.stop_requested()) return Cancelled();
       if (Status s = FetchFile(manifest.files[i], entries[i], *staging); !s) {
+        if (s.error().code == ErrorCode::kCancelled) return Cancelled();
         return s.error().Wrap(context + ": " + manifest.files[i].path);
       }
+      Grow(entries[i].size);
     }
     progress_->Finish();
 
-    if (Status s = store.Activate(std::move(*staging), entries, signed_manifest->bytes,
-                                  signed_manifest->signature, options_.keep_versions);
+    Notify(PullStage::kVerifying);
+    if (options_.stop.stop_requested()) return Cancelled();
+    const bool activate = options_.activate || repairing;
+    if (Status s = activate ? store.Activate(std::move(*staging), entries, signed_manifest->bytes,
+                                             signed_manifest->signature, options_.keep_versions)
+                            : store.Hold(std::move(*staging), entries, signed_manifest->bytes,
+                                         signed_manifest->signature);
         !s) {
       return s.error();
     }
     log_.info(
-        "{} {} is now current{}: {} linked, {} patched from deltas, {} fetched whole, {} "
+        "{} {} is now {}{}: {} linked, {} patched from deltas, {} fetched whole, {} "
         "resumed, {} damaged held copies not used; {} bytes transferred",
-        model, version, repairing ? " (repaired)" : "", report_.files_linked, report_.files_patched,
+        model, version, activate ? "current" : "held, verified (not current)",
+        repairing ? " (repaired)" : "", report_.files_linked, report_.files_patched,
         report_.files_fetched, report_.files_resumed, report_.files_damaged, report_.bytes_fetched);
     return report_;
+  }
+
+  PullProgress Snapshot() {
+    std::lock_guard lock(watched_mutex_);
+    return watched_;
+  }
+
+  void Notify(PullStage stage) {
+    PullProgress now;
+    {
+      std::lock_guard lock(watched_mutex_);
+      watched_.stage = stage;
+      if (progress_)
+        watched_.downloaded_bytes = std::min(progress_->done(), watched_.download_bytes);
+      now = watched_;
+    }
+    if (options_.on_progress) options_.on_progress(now);
+  }
+
+  // One more file verified in staging.
+  void Grow(uint64_t bytes) {
+    {
+      std::lock_guard lock(watched_mutex_);
+      watched_.present_bytes += bytes;
+    }
+    Notify(PullStage::kStaging);
+  }
+
+  // Before a byte is fetched: the files still to write and the objects still
+  // to download (they wait in the same filesystem's cache until assembled)
+  // must fit, with `reserve_bytes` left over. Hard links take no space.
+  Status CheckSpace(const std::vector<store::FileEntry>& entries, const store::Staging& staging,
+                    uint64_t download_bytes) const {
+    uint64_t to_write = 0;
+    for (const store::FileEntry& entry : entries) {
+      if (!staging.IsVerified(entry)) to_write += entry.size;
+    }
+    struct statvfs space {};
+    if (::statvfs(staging.dir().c_str(), &space) != 0) {
+      return ErrnoError("check free space of", staging.dir(), errno);
+    }
+    const uint64_t available = static_cast<uint64_t>(space.f_bavail) * space.f_frsize;
+    const uint64_t needed = to_write + download_bytes + options_.reserve_bytes;
+    if (needed <= available) return OkStatus();
+    return MakeError(ErrorCode::kNoSpace,
+                     "not enough disk space: needs " + std::to_string(needed) + " bytes (" +
+                         std::to_string(to_write) + " to write, " + std::to_string(download_bytes) +
+                         " to download, " + std::to_string(options_.reserve_bytes) +
+                         " reserved) on " + options_.store_root.string() + ", " +
+                         std::to_string(available) +
+                         " available; free space or remove versions the node no longer needs; "
+                         "nothing was fetched");
+  }
+
+  // The objects the files still missing need (a usable delta's, else the
+  // file's own), each once, skipping those complete in the cache already.
+  std::vector<const ChunkRef*> PlannedObjects(const Manifest& manifest,
+                                              const store::Staging& staging) const {
+    std::vector<const ChunkRef*> objects;
+    std::set<Sha256Digest> seen;
+    for (const FileRecord& file : manifest.files) {
+      if (staging.IsVerified({file.path, file.blob.size, file.blob.sha256})) continue;
+      const UsableDelta delta = DeltaFor(file);
+      const Blob& blob = delta.delta != nullptr ? delta.delta->blob : file.blob;
+      for (const ChunkRef& chunk : blob.chunks) {
+        if (!seen.insert(chunk.sha256).second) continue;
+        objects.push_back(&chunk);
+      }
+    }
+    return objects;
+  }
+
+  fs::path CachedObject(const ChunkRef& chunk) const {
+    return cache_ / "objects" / (ToHex(chunk.sha256) + ".zst");
+  }
+
+  // Downloads `objects` into the cache on parallel_fetches threads. Their
+  // contents are checked when the files are assembled (CachedLoader), which
+  // fetches a damaged one again; here only transfers fail.
+  Status FetchObjects(const std::vector<const ChunkRef*>& objects) {
+    std::mutex failure_mutex;
+    std::optional<Error> failure;
+    std::atomic<uint64_t> fetched{0};
+    ParallelFor(
+        objects.size(), static_cast<size_t>(std::max(1, options_.parallel_fetches)), [&](size_t i) {
+          {
+            std::lock_guard lock(failure_mutex);
+            if (failure) return;
+          }
+          if (options_.stop.stop_requested()) {
+            std::lock_guard lock(failure_mutex);
+            if (!failure) failure = Cancelled();
+            return;
+          }
+          const ChunkRef& chunk = *objects[i];
+          const fs::path cached = CachedObject(chunk);
+          uint64_t before = PlainFileSize(cached);
+          if (before > chunk.stored_size) {
+            ::unlink(cached.c_str());
+            before = 0;
+          }
+          if (before == chunk.stored_size) {
+            progress_->Add(before);
+            return;
+          }
+          Status got =
+              source_.FetchToFile(ObjectPath(chunk.sha256), cached, chunk.stored_size, &*progress_);
+          if (!got) {
+            std::lock_guard lock(failure_mutex);
+            if (!failure) failure = got.error();
+            return;
+          }
+          fetched += chunk.stored_size - before;
+        });
+    report_.bytes_fetched += fetched.load();
+    if (failure && failure->code == ErrorCode::kCancelled) return Cancelled();
+    if (failure) return *failure;
+    return OkStatus();
   }
 
   Result<SignedManifest> ReadManifest() {
@@ -274,16 +450,6 @@ class PullRun {
     return {};
   }
 
-  uint64_t PlannedBytes(const Manifest& manifest, const store::Staging& staging) const {
-    uint64_t total = 0;
-    for (const FileRecord& file : manifest.files) {
-      if (staging.IsVerified({file.path, file.blob.size, file.blob.sha256})) continue;
-      const UsableDelta delta = DeltaFor(file);
-      total += (delta.delta != nullptr ? delta.delta->blob : file.blob).StoredSize();
-    }
-    return total;
-  }
-
   // A file no held version has: patched from a delta if one applies, else
   // assembled from its chunks.
   Status FetchFile(const FileRecord& file, const store::FileEntry& entry, store::Staging& staging) {
@@ -294,6 +460,7 @@ class PullRun {
       Status patched = ApplyDelta(*delta.delta, *delta.held, *out, entry);
       if (patched) {
         ++report_.files_patched;
+        if (!report_.delta_from) report_.delta_from = delta.held->version;
         return staging.MarkVerified(entry);
       }
       delta_failure = patched.error().Wrap("the delta from " + delta.held->version);
@@ -346,7 +513,7 @@ class PullRun {
   // used as is; a partial one is resumed; a damaged one is fetched once more.
   ChunkLoader CachedLoader() {
     return [this](const ChunkRef& chunk, std::vector<uint8_t>& plain) -> Status {
-      const fs::path cached = cache_ / "objects" / (ToHex(chunk.sha256) + ".zst");
+      const fs::path cached = CachedObject(chunk);
       for (int attempt = 0; attempt < 2; ++attempt) {
         uint64_t before = PlainFileSize(cached);
         if (before > chunk.stored_size) {
@@ -355,6 +522,7 @@ class PullRun {
         }
         // A complete object from an earlier, interrupted run is checked, not fetched.
         if (before != chunk.stored_size) {
+          if (options_.stop.stop_requested()) return Cancelled();
           if (Status s = source_.FetchToFile(ObjectPath(chunk.sha256), cached, chunk.stored_size,
                                              &*progress_);
               !s) {
@@ -387,6 +555,8 @@ class PullRun {
   std::set<std::pair<std::string, std::string>> damaged_;  // (version, path) held copies
   fs::path cache_;
   std::optional<fetch::Progress> progress_;
+  std::mutex watched_mutex_;
+  PullProgress watched_;  // what on_progress is told
   PullReport report_;
 };
 
