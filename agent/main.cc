@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "agent/gpu_health_command.h"
 #include "lib/common/cli.h"
 #include "lib/common/log.h"
 #include "lib/common/version.h"
@@ -33,20 +34,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
-  bool gpu_once = false;
-  bool gpu_json = false;
+  ferry::agent::GpuHealthOptions gpu_health_options;
   CLI::App* gpu_health = app.add_subcommand("gpu-health", "print this node's GPU health report");
-  gpu_health->add_flag("--once", gpu_once, "check once and exit");
-  gpu_health->add_flag("--json", gpu_json, "print the report as JSON");
+  ferry::agent::AddGpuHealthFlags(*gpu_health, gpu_health_options);
 
   if (auto exit_code = ferry::ParseCommandLine(app, argc, argv)) return *exit_code;
 
+  if (gpu_health->parsed()) return ferry::agent::RunGpuHealth(*gpu_health, gpu_health_options);
   auto log = ferry::MakeLogger("agent", *ferry::ParseLogFormat(log_format));
-  if (gpu_health->parsed()) {
-    log->error("ferry-agent {}: the GPU health check is not part of this build yet",
-               ferry::kVersion);
-    return ferry::kExitFailure;
-  }
   if (store_root.empty() || node_name.empty()) {
     std::fprintf(stderr,
                  "ferry-agent: --store and a node name (--node-name or $NODE_NAME) are required\n"
