@@ -300,44 +300,52 @@ class PullRun {
     return cache_ / "objects" / (ToHex(chunk.sha256) + ".zst");
   }
 
+  // Makes the cached copy of `chunk` complete: an oversized leftover is
+  // dropped, a complete one kept unchecked (its contents are checked when
+  // decoded), a partial one resumed. Returns the bytes transferred now. With
+  // `count_cached`, bytes found complete in the cache count as progress (a
+  // resumed partial object is counted by the source itself).
+  Result<uint64_t> FetchToCache(const ChunkRef& chunk, bool count_cached) {
+    const fs::path cached = CachedObject(chunk);
+    uint64_t before = PlainFileSize(cached);
+    if (before > chunk.stored_size) {
+      ::unlink(cached.c_str());
+      before = 0;
+    }
+    if (before == chunk.stored_size) {
+      if (count_cached) progress_->Add(before);
+      return uint64_t{0};
+    }
+    if (options_.stop.stop_requested()) return Cancelled();
+    if (Status s =
+            source_.FetchToFile(ObjectPath(chunk.sha256), cached, chunk.stored_size, &*progress_);
+        !s) {
+      return s.error();
+    }
+    return chunk.stored_size - before;
+  }
+
   // Downloads `objects` into the cache on parallel_fetches threads. Their
   // contents are checked when the files are assembled (CachedLoader), which
   // fetches a damaged one again; here only transfers fail.
   Status FetchObjects(const std::vector<const ChunkRef*>& objects) {
     std::mutex failure_mutex;
-    std::optional<Error> failure;
+    std::optional<Error> failure;  // the first, which stops the others
     std::atomic<uint64_t> fetched{0};
-    ParallelFor(
-        objects.size(), static_cast<size_t>(std::max(1, options_.parallel_fetches)), [&](size_t i) {
-          {
-            std::lock_guard lock(failure_mutex);
-            if (failure) return;
-          }
-          if (options_.stop.stop_requested()) {
-            std::lock_guard lock(failure_mutex);
-            if (!failure) failure = Cancelled();
-            return;
-          }
-          const ChunkRef& chunk = *objects[i];
-          const fs::path cached = CachedObject(chunk);
-          uint64_t before = PlainFileSize(cached);
-          if (before > chunk.stored_size) {
-            ::unlink(cached.c_str());
-            before = 0;
-          }
-          if (before == chunk.stored_size) {
-            progress_->Add(before);
-            return;
-          }
-          Status got =
-              source_.FetchToFile(ObjectPath(chunk.sha256), cached, chunk.stored_size, &*progress_);
-          if (!got) {
-            std::lock_guard lock(failure_mutex);
-            if (!failure) failure = got.error();
-            return;
-          }
-          fetched += chunk.stored_size - before;
-        });
+    ParallelFor(objects.size(), static_cast<size_t>(std::max(1, options_.parallel_fetches)),
+                [&](size_t i) {
+                  {
+                    std::lock_guard lock(failure_mutex);
+                    if (failure) return;
+                  }
+                  Result<uint64_t> got = FetchToCache(*objects[i], /*count_cached=*/true);
+                  if (got) {
+                    fetched += *got;
+                    return;
+                  }
+                  std::lock_guard lock(failure_mutex);
+                  if (!failure) failure = got.error();
+                });
     report_.bytes_fetched += fetched.load();
     if (failure && failure->code == ErrorCode::kCancelled) return Cancelled();
     if (failure) return *failure;
@@ -515,21 +523,11 @@ class PullRun {
     return [this](const ChunkRef& chunk, std::vector<uint8_t>& plain) -> Status {
       const fs::path cached = CachedObject(chunk);
       for (int attempt = 0; attempt < 2; ++attempt) {
-        uint64_t before = PlainFileSize(cached);
-        if (before > chunk.stored_size) {
-          ::unlink(cached.c_str());
-          before = 0;
-        }
-        // A complete object from an earlier, interrupted run is checked, not fetched.
-        if (before != chunk.stored_size) {
-          if (options_.stop.stop_requested()) return Cancelled();
-          if (Status s = source_.FetchToFile(ObjectPath(chunk.sha256), cached, chunk.stored_size,
-                                             &*progress_);
-              !s) {
-            return s.error();
-          }
-          report_.bytes_fetched += chunk.stored_size - before;
-        }
+        // A complete object (fetched above, or by an earlier, interrupted
+        // run) is checked, not fetched.
+        Result<uint64_t> got = FetchToCache(chunk, /*count_cached=*/false);
+        if (!got) return got.error();
+        report_.bytes_fetched += *got;
         Result<std::string> stored = ReadFileToString(cached);
         if (!stored) return stored.error();
         if (DecodeChunk(std::span(reinterpret_cast<const uint8_t*>(stored->data()), stored->size()),
